@@ -1,0 +1,1 @@
+//! # tailor-check (being written)

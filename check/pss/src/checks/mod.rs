@@ -1,0 +1,1 @@
+//! One module per Pod Security check. (Filled in by the PSS engine work.)

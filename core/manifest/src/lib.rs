@@ -1,0 +1,1 @@
+//! # tailor-manifest (being written)
