@@ -9,6 +9,11 @@
 //!
 //! Input is a pod's metadata and spec *after* the API-server defaulting admission relies on
 //! (`tailor_kube::defaults`). Pure: no I/O, no async. Depends on `tailor-kube` only.
+//!
+//! Entry points: [`evaluate`] (one level and version), [`strictest_level`], [`check_ids`] (what
+//! runs, in order) and [`check_result`] (one check implementation alone, as the upstream unit
+//! tests call it). Every [`Violation`] also names the offending fields, so a finding can be
+//! pointed at a line of the manifest.
 
 mod level;
 mod version;
@@ -101,7 +106,8 @@ impl Evaluation {
 pub mod checks;
 pub mod registry;
 
-pub use registry::evaluate;
+pub use checks::CheckResult;
+pub use registry::{check_ids, check_result, evaluate};
 
 /// The strictest level `pod` satisfies at `version`, and the evaluation of the next stricter
 /// level that it fails (`None` when it meets `restricted`).
