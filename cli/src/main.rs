@@ -1,1 +1,47 @@
-fn main() {}
+//! `tailor`: least privilege, tailored to each Kubernetes workload.
+//!
+//! The binary is thin: it parses the command line, reads inputs through `tailor-manifest`,
+//! hands objects to the pure engines (`tailor-pss`, `tailor-check`) and writes their output.
+//! Exit codes follow `spec/cli.md`: 0 clean, 1 findings at or above the threshold (or a Pod
+//! Security denial for `tailor pss`), 2 usage or input error.
+
+mod cli;
+mod commands;
+mod load;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Check(args) => commands::check::run(args),
+        cli::Command::Pss(args) => commands::pss::run(args),
+        cli::Command::Rules(args) => commands::rules::list(args),
+        cli::Command::Explain(args) => commands::rules::explain(args),
+        cli::Command::DebugParse(args) => commands::debug_parse::run(args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("tailor: {err:#}");
+            Exit::InputError.into()
+        }
+    }
+}
+
+/// Exit codes shared by every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Clean = 0,
+    Findings = 1,
+    InputError = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}

@@ -9,11 +9,14 @@
 //! - [`workload`]: which kinds carry a pod (Pod, PodTemplate, ReplicationController, ReplicaSet,
 //!   Deployment, StatefulSet, DaemonSet, Job, CronJob and their legacy API groups) and how to
 //!   extract the pod metadata and spec that Pod Security admission evaluates;
+//! - [`objects`]: typed RBAC, ServiceAccount, NetworkPolicy, Service, Namespace and
+//!   ResourceQuota objects for the analyses that look across objects;
 //! - [`defaults`]: the API-server defaulting that admission decisions depend on.
 //!
 //! It is pure: no I/O, no async, no printing. It must not depend on any other Tailor crate.
 
 pub mod defaults;
+pub mod objects;
 pub mod path;
 pub mod workload;
 
@@ -22,5 +25,6 @@ pub use k8s_openapi::api::core::v1::{
     Capabilities, Container, EphemeralContainer, PodSecurityContext, PodSpec, SecurityContext, Volume,
 };
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+pub use objects::KubeObject;
 pub use path::{FieldPath, Segment};
 pub use workload::{DecodeError, PodBearingKind, PodTemplate, TypeMeta};

@@ -168,21 +168,26 @@ fn decode_field<T: DeserializeOwned + Default>(
     let field_path = parent_path.clone().key(key);
     match parent.get(key) {
         None | Some(Value::Null) => Ok(T::default()),
-        Some(value) => serde_path_to_error::deserialize(value).map_err(|err| {
-            let mut path = field_path;
-            for segment in err.path().iter() {
-                match segment {
-                    serde_path_to_error::Segment::Seq { index } => path = path.index(*index),
-                    serde_path_to_error::Segment::Map { key } => path = path.key(key.clone()),
-                    serde_path_to_error::Segment::Enum { variant } => path = path.key(variant.clone()),
-                    serde_path_to_error::Segment::Unknown => {}
-                }
+        Some(value) => serde_path_to_error::deserialize(value).map_err(|err| DecodeError::from_serde(field_path, err)),
+    }
+}
+
+impl DecodeError {
+    /// A serde error at a path below `base`.
+    pub(crate) fn from_serde(base: FieldPath, err: serde_path_to_error::Error<serde_json::Error>) -> DecodeError {
+        let mut path = base;
+        for segment in err.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => path = path.index(*index),
+                serde_path_to_error::Segment::Map { key } => path = path.key(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => path = path.key(variant.clone()),
+                serde_path_to_error::Segment::Unknown => {}
             }
-            DecodeError {
-                path,
-                message: err.into_inner().to_string(),
-            }
-        }),
+        }
+        DecodeError {
+            path,
+            message: err.into_inner().to_string(),
+        }
     }
 }
 

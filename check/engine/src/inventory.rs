@@ -1,0 +1,110 @@
+//! What analyses across objects need to know about every loaded object, kept after the
+//! object's source text and parse tree are gone: typed objects of the kinds they look at,
+//! workloads' pods, and the lines of their fields.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tailor_kube::{FieldPath, KubeObject, PodTemplate};
+
+use crate::{Locate, ObjectSource};
+
+/// Every object an analysis may look at, in load order.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+pub struct Entry {
+    /// Index of the object in the report's `objects`.
+    pub object_index: usize,
+    pub source: ObjectSource,
+    pub object: InventoryObject,
+    pub lines: LineTable,
+}
+
+#[derive(Debug)]
+pub enum InventoryObject {
+    /// A pod-bearing object and its pod (after admission defaulting).
+    Workload(Box<PodTemplate>),
+    Kube(KubeObject),
+}
+
+impl Inventory {
+    pub fn workloads(&self) -> impl Iterator<Item = (&Entry, &PodTemplate)> {
+        self.entries.iter().filter_map(|e| match &e.object {
+            InventoryObject::Workload(pod) => Some((e, pod.as_ref())),
+            InventoryObject::Kube(_) => None,
+        })
+    }
+
+    pub fn kube_objects(&self) -> impl Iterator<Item = (&Entry, &KubeObject)> {
+        self.entries.iter().filter_map(|e| match &e.object {
+            InventoryObject::Kube(object) => Some((e, object)),
+            InventoryObject::Workload(_) => None,
+        })
+    }
+}
+
+/// Lines of an object's fields, captured while its positions were at hand.
+#[derive(Debug, Default)]
+pub struct LineTable {
+    object: (u32, u32),
+    fields: HashMap<FieldPath, (u32, u32)>,
+}
+
+impl LineTable {
+    /// Captures the line of every field of `value` (for the small objects RBAC and network
+    /// analyses point into).
+    pub fn all_fields(value: &Value, locate: &dyn Locate) -> LineTable {
+        let mut table = LineTable {
+            object: locate.locate(&FieldPath::new()),
+            fields: HashMap::new(),
+        };
+        let mut path = FieldPath::new();
+        capture(value, &mut path, locate, &mut table.fields);
+        table
+    }
+
+    /// Captures the lines of the given fields only (for workloads, whose own rules run while
+    /// their positions are still available).
+    pub fn fields<'p>(paths: impl IntoIterator<Item = &'p FieldPath>, locate: &dyn Locate) -> LineTable {
+        let fields = paths.into_iter().map(|p| (p.clone(), locate.locate(p))).collect();
+        LineTable {
+            object: locate.locate(&FieldPath::new()),
+            fields,
+        }
+    }
+
+    /// The line of `path`, or of its deepest captured ancestor, or of the object.
+    pub fn locate(&self, path: &FieldPath) -> (u32, u32) {
+        let segments = path.segments();
+        (0..=segments.len())
+            .rev()
+            .find_map(|n| self.fields.get(&FieldPath(segments[..n].to_vec())).copied())
+            .unwrap_or(self.object)
+    }
+}
+
+fn capture(value: &Value, path: &mut FieldPath, locate: &dyn Locate, out: &mut HashMap<FieldPath, (u32, u32)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                path.0.push(tailor_kube::Segment::Key(key.clone()));
+                out.insert(path.clone(), locate.locate(path));
+                capture(child, path, locate, out);
+                path.0.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                path.0.push(tailor_kube::Segment::Index(index));
+                out.insert(path.clone(), locate.locate(path));
+                capture(child, path, locate, out);
+                path.0.pop();
+            }
+        }
+        _ => {}
+    }
+}

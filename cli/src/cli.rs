@@ -1,0 +1,126 @@
+//! Command-line definitions (clap). The contract is `spec/cli.md`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tailor_check::Severity;
+use tailor_pss::{Level, Version};
+
+#[derive(Debug, Parser)]
+#[command(name = "tailor", version, about = "Least privilege, tailored to each Kubernetes workload.", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests against Pod Security Standards and hardening rules.
+    #[command(after_help = "Examples:\n  tailor check examples/\n  helm template my-chart | tailor check -\n  tailor check deploy/ --level baseline --fail-on critical -o json")]
+    Check(CheckArgs),
+    /// Evaluate pods and workloads exactly as the PodSecurity admission plugin does.
+    #[command(after_help = "Examples:\n  tailor pss pod.yaml --level restricted --version v1.30\n  kubectl get pods -A -o yaml | tailor pss - --level baseline")]
+    Pss(PssArgs),
+    /// List every rule with its ID, severity and ATT&CK techniques.
+    Rules(RulesArgs),
+    /// Print one rule in full: rationale, remediation, ATT&CK techniques.
+    #[command(after_help = "Example:\n  tailor explain TLR-runtime-socket-mount")]
+    Explain(ExplainArgs),
+    /// Parse inputs and print counts only: the baseline of the end-to-end benchmark.
+    #[command(hide = true)]
+    DebugParse(DebugParseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DebugParseArgs {
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Pod Security level to evaluate against.
+    #[arg(long, default_value = "restricted", value_parser = parse_level)]
+    pub level: Level,
+    /// Pod Security policy version: `latest` or `v1.N`.
+    #[arg(long = "version", default_value = "latest", value_parser = parse_version)]
+    pub policy_version: Version,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, directories (searched recursively for *.yaml, *.yml, *.json) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<CheckFormat>,
+    /// Exit with 1 when a finding has this severity or higher.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Write the report to this file (mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Configuration with exemptions (default: `.tailor.yaml` in the current directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule ID, e.g. PSS-privileged (`tailor rules` lists them).
+    pub rule: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PssArgs {
+    /// Files, directories (searched recursively for *.yaml, *.yml, *.json) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format: one JSON object per evaluated object and line.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "json")]
+    pub output: PssFormat,
+    /// Write the output to this file (mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PssFormat {
+    Json,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
