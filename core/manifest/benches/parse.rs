@@ -29,7 +29,13 @@ fn parse_one_core(texts: &[String]) -> usize {
 fn parse_all_cores(texts: &[String]) -> usize {
     texts
         .par_iter()
-        .map(|text| parse_stream(text).iter().flatten().map(|d| d.objects().0.len()).sum::<usize>())
+        .map(|text| {
+            parse_stream(text)
+                .iter()
+                .flatten()
+                .map(|d| d.objects().0.len())
+                .sum::<usize>()
+        })
         .sum()
 }
 
@@ -44,7 +50,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes as u64)).sample_size(10);
     group.bench_function("one_core", |b| b.iter(|| parse_one_core(&texts)));
     group.bench_function("all_cores", |b| b.iter(|| parse_all_cores(&texts)));
-    group.bench_function("split_only", |b| b.iter(|| texts.iter().map(|t| split_documents(t).len()).sum::<usize>()));
+    group.bench_function("split_only", |b| {
+        b.iter(|| texts.iter().map(|t| split_documents(t).len()).sum::<usize>())
+    });
     group.finish();
 }
 

@@ -41,12 +41,20 @@ impl Origin {
         let column = u32::try_from(mark.column).unwrap_or(u32::MAX).saturating_add(1);
         Position {
             line: self.first_line.saturating_add(line),
-            column: if line == 0 { column.saturating_add(self.first_column - 1) } else { column },
+            column: if line == 0 {
+                column.saturating_add(self.first_column - 1)
+            } else {
+                column
+            },
         }
     }
 
     fn error(&self, pos: Position, message: impl Into<String>) -> ParseError {
-        ParseError { line: pos.line, column: pos.column, message: message.into() }
+        ParseError {
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+        }
     }
 }
 
@@ -78,13 +86,15 @@ pub(crate) fn build(text: &str, origin: Origin, go_yaml: bool) -> Result<Option<
         // rejects or accepts cleanly (e.g. a tag directly followed by `,` in a flow
         // collection, which go-yaml v2 rejects). Turn such a panic into an error for this
         // document only.
-        let result = catch_unwind(AssertUnwindSafe(|| Builder::new(origin, go_yaml, stand_ins).run(current)))
-            .unwrap_or_else(|_| {
-                Err(Failure::Other(origin.error(
-                    origin.position(Mark::default()),
-                    "the YAML parser failed on this document (unsupported construct)",
-                )))
-            });
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            Builder::new(origin, go_yaml, stand_ins).run(current)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Failure::Other(origin.error(
+                origin.position(Mark::default()),
+                "the YAML parser failed on this document (unsupported construct)",
+            )))
+        });
         match result {
             Ok(built) => return Ok(built),
             Err(Failure::Other(err)) => return Err(err),
@@ -100,7 +110,10 @@ pub(crate) fn build(text: &str, origin: Origin, go_yaml: bool) -> Result<Option<
             }
         }
     }
-    Err(origin.error(origin.position(Mark::default()), "too many constructs to adapt for libyaml"))
+    Err(origin.error(
+        origin.position(Mark::default()),
+        "too many constructs to adapt for libyaml",
+    ))
 }
 
 /// If libyaml stopped at a construct go-yaml accepts, the text with that construct replaced
@@ -248,13 +261,20 @@ impl Builder {
                 Ok(event) => event,
                 Err(err) => {
                     let index = err.problem_mark().map_or(usize::MAX, |m| m.index as usize);
-                    return Err(Failure::Parser { error: self.parser_error(&err, text), index });
+                    return Err(Failure::Parser {
+                        error: self.parser_error(&err, text),
+                        index,
+                    });
                 }
             };
             let pos = self.origin.position(event.start_mark);
             match event.data {
                 EventData::StreamStart { .. } => {}
-                EventData::DocumentStart { version_directive, tag_directives, .. } => {
+                EventData::DocumentStart {
+                    version_directive,
+                    tag_directives,
+                    ..
+                } => {
                     if version_directive.is_some() || !tag_directives.is_empty() {
                         // kubectl cuts the stream at `---` before parsing, which separates
                         // the directives from their document.
@@ -268,7 +288,14 @@ impl Builder {
                 }
                 // Like go-yaml's Unmarshal, read only the first document of the text.
                 EventData::DocumentEnd { .. } | EventData::StreamEnd => break,
-                EventData::Scalar { anchor, tag, mut value, plain_implicit, style, .. } => {
+                EventData::Scalar {
+                    anchor,
+                    tag,
+                    mut value,
+                    plain_implicit,
+                    style,
+                    ..
+                } => {
                     self.count_node(pos)?;
                     if self.go_yaml {
                         let raw = text.get(event.start_mark.index as usize..event.end_mark.index as usize);
@@ -279,7 +306,16 @@ impl Builder {
                     }
                     // go-yaml reads libyaml's plain_implicit: true for untagged plain scalars
                     // (the only ones that are resolved) and for the `!` tag.
-                    self.deliver(Node::Scalar { text: value, tag, plain: plain_implicit, pos }, anchor, 1)?;
+                    self.deliver(
+                        Node::Scalar {
+                            text: value,
+                            tag,
+                            plain: plain_implicit,
+                            pos,
+                        },
+                        anchor,
+                        1,
+                    )?;
                 }
                 EventData::Alias { anchor } => self.alias(anchor, pos)?,
                 EventData::SequenceStart { anchor, style, .. } => {
@@ -312,12 +348,33 @@ impl Builder {
                 EventData::SequenceEnd | EventData::MappingEnd => {
                     let Some(frame) = self.stack.pop() else { continue };
                     let (node, anchor, start_count, flow) = match frame {
-                        Frame::Seq { items, positions, pos, anchor, start_count, flow } => {
-                            let tree = PosNode { pos, kids: Kids::Seq(positions) };
+                        Frame::Seq {
+                            items,
+                            positions,
+                            pos,
+                            anchor,
+                            start_count,
+                            flow,
+                        } => {
+                            let tree = PosNode {
+                                pos,
+                                kids: Kids::Seq(positions),
+                            };
                             (Node::Tree(Value::Array(items), tree), anchor, start_count, flow)
                         }
-                        Frame::Map { map, entries, pos, anchor, start_count, flow, .. } => {
-                            let tree = PosNode { pos, kids: Kids::Map(entries) };
+                        Frame::Map {
+                            map,
+                            entries,
+                            pos,
+                            anchor,
+                            start_count,
+                            flow,
+                            ..
+                        } => {
+                            let tree = PosNode {
+                                pos,
+                                kids: Kids::Map(entries),
+                            };
                             (Node::Tree(Value::Object(map), tree), anchor, start_count, flow)
                         }
                     };
@@ -328,11 +385,16 @@ impl Builder {
             }
         }
         let Some(root) = self.root.take() else { return Ok(None) };
-        let (value, positions) = self.into_value(root)?;
+        let (value, positions) = node_value(root, self.origin)?;
         if value.is_null() {
             return Ok(None);
         }
-        Ok(Some(Built { value, positions, warnings: self.warnings, kubectl_rejects: self.kubectl_rejects }))
+        Ok(Some(Built {
+            value,
+            positions,
+            warnings: self.warnings,
+            kubectl_rejects: self.kubectl_rejects,
+        }))
     }
 
     /// What go-yaml's older scanner rejects in a scalar that libyaml-safer accepts: `\/` in
@@ -345,7 +407,10 @@ impl Builder {
                 let mut chars = raw.char_indices();
                 while let Some((i, c)) = chars.next() {
                     if c == '\\' && chars.next().map(|(_, c)| c) == Some('/') {
-                        found = Some((i, "found unknown escape character: kubectl's YAML parser does not accept `\\/`"));
+                        found = Some((
+                            i,
+                            "found unknown escape character: kubectl's YAML parser does not accept `\\/`",
+                        ));
                         break;
                     }
                 }
@@ -408,14 +473,25 @@ impl Builder {
         self.decode_count += 1 + count;
         self.alias_count += count;
         self.check_aliasing(pos)?;
-        let node = self.anchors[&name].node.clone();
+        // The alias itself is where the value is used; what is inside keeps the positions
+        // where it is written.
+        let mut node = self.anchors[&name].node.clone();
+        match &mut node {
+            Node::Scalar { pos: at, .. } | Node::Tree(_, PosNode { pos: at, .. }) => *at = pos,
+        }
         self.deliver(node, None, 1 + count)
     }
 
     /// Hands a finished node to its parent: an item, a key, a value, a merge, or the root.
     fn deliver(&mut self, node: Node, anchor: Option<String>, count: u64) -> Result<(), ParseError> {
         if let Some(name) = anchor {
-            self.anchors.insert(name, Anchor { node: node.clone(), count });
+            self.anchors.insert(
+                name,
+                Anchor {
+                    node: node.clone(),
+                    count,
+                },
+            );
         }
         let origin = self.origin;
         match self.stack.last_mut() {
@@ -425,8 +501,16 @@ impl Builder {
                 items.push(value);
                 positions.push(pos);
             }
-            Some(Frame::Map { pending: pending @ None, .. }) => *pending = Some(node_key(node, origin)?),
-            Some(Frame::Map { map, entries, pending: pending @ Some(_), .. }) => match pending.take() {
+            Some(Frame::Map {
+                pending: pending @ None,
+                ..
+            }) => *pending = Some(node_key(node, origin)?),
+            Some(Frame::Map {
+                map,
+                entries,
+                pending: pending @ Some(_),
+                ..
+            }) => match pending.take() {
                 Some(Pending::Merge(at)) => merge(map, entries, node, at, origin)?,
                 Some(Pending::Key(key, key_pos)) => {
                     let (value, node) = node_value(node, origin)?;
@@ -436,10 +520,6 @@ impl Builder {
             },
         }
         Ok(())
-    }
-
-    fn into_value(&self, node: Node) -> Result<(Value, PosNode), ParseError> {
-        node_value(node, self.origin)
     }
 
     fn parser_error(&self, err: &libyaml_safer::Error, text: &str) -> ParseError {
@@ -509,7 +589,12 @@ fn insert(
 ) {
     match map.entry(key) {
         Entry::Vacant(slot) => {
-            entries.push(PosEntry { key: slot.key().as_str().into(), key_pos, node, merged });
+            entries.push(PosEntry {
+                key: slot.key().as_str().into(),
+                key_pos,
+                node,
+                merged,
+            });
             slot.insert(value);
         }
         Entry::Occupied(mut slot) => {
@@ -543,7 +628,9 @@ fn merge(
     origin: Origin,
 ) -> Result<(), ParseError> {
     let fail = || origin.error(at, "map merge requires map or sequence of maps as the value");
-    let Node::Tree(value, tree) = node else { return Err(fail()) };
+    let Node::Tree(value, tree) = node else {
+        return Err(fail());
+    };
     let mut sources = Vec::new();
     match (value, tree.kids) {
         (Value::Object(m), Kids::Map(e)) => sources.push((m, e)),
@@ -563,7 +650,16 @@ fn merge(
     for (mut source, source_entries) in sources {
         for entry in source_entries {
             let value = source.remove(&*entry.key).unwrap_or(Value::Null);
-            insert(map, entries, entry.key.into(), entry.key_pos, value, entry.node, true, &mut ignored);
+            insert(
+                map,
+                entries,
+                entry.key.into(),
+                entry.key_pos,
+                value,
+                entry.node,
+                true,
+                &mut ignored,
+            );
         }
     }
     Ok(())

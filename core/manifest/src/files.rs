@@ -36,7 +36,10 @@ impl Input {
             }
             Input::File(path) => std::fs::read(path),
         }
-        .map_err(|source| FileError::Io { path: self.display_name(), source })?;
+        .map_err(|source| FileError::Io {
+            path: self.display_name(),
+            source,
+        })?;
         decode_text(bytes).map_err(|(line, column, message)| FileError::Encoding {
             path: self.display_name(),
             line,
@@ -62,7 +65,12 @@ pub enum FileError {
         source: std::io::Error,
     },
     #[error("{path}:{line}:{column}: {message}")]
-    Encoding { path: String, line: u32, column: u32, message: String },
+    Encoding {
+        path: String,
+        line: u32,
+        column: u32,
+        message: String,
+    },
 }
 
 impl FileError {
@@ -105,7 +113,10 @@ pub fn expand<S: AsRef<str>>(paths: &[S]) -> (Vec<Input>, Vec<FileError>) {
                 inputs.extend(found.into_iter().map(Input::File));
             }
             Ok(_) => inputs.push(Input::File(path.to_owned())),
-            Err(source) => errors.push(FileError::Io { path: path.display().to_string(), source }),
+            Err(source) => errors.push(FileError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
     (inputs, errors)
@@ -115,7 +126,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(source) => {
-            errors.push(FileError::Io { path: dir.display().to_string(), source });
+            errors.push(FileError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
             return;
         }
     };
@@ -123,7 +137,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(source) => {
-                errors.push(FileError::Io { path: dir.display().to_string(), source });
+                errors.push(FileError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                });
                 continue;
             }
         };
@@ -148,7 +165,10 @@ fn is_manifest_name(path: &Path) -> bool {
 /// for the splitter to skip), or UTF-16 with a byte-order mark. The error gives the 1-based
 /// line and column of the first invalid byte.
 pub fn decode_text(bytes: Vec<u8>) -> Result<String, (u32, u32, String)> {
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]).or_else(|| bytes.strip_prefix(&[0xFE, 0xFF])) {
+    if let Some(rest) = bytes
+        .strip_prefix(&[0xFF, 0xFE])
+        .or_else(|| bytes.strip_prefix(&[0xFE, 0xFF]))
+    {
         let little_endian = bytes[0] == 0xFF;
         let units = rest.chunks(2).map(|pair| match (pair, little_endian) {
             ([a, b], true) => u16::from_le_bytes([*a, *b]),
@@ -166,4 +186,68 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, (u32, u32, String)> {
         let column = valid.rsplit('\n').next().unwrap_or_default().chars().count() as u32 + 1;
         (line, column, "invalid UTF-8".to_owned())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_expand_sorted_without_hidden_entries() {
+        let dir = std::env::temp_dir().join(format!("tailor-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for f in [
+            "b.yaml",
+            "a.yml",
+            "c.json",
+            "notes.txt",
+            ".hidden.yaml",
+            "sub/z.yaml",
+            ".git/x.yaml",
+        ] {
+            let path = dir.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "a: 1\n").unwrap();
+        }
+        let missing = dir.join("missing.yaml");
+        let args = [
+            dir.display().to_string(),
+            "-".into(),
+            missing.display().to_string(),
+            "-".into(),
+        ];
+        let (inputs, errors) = expand(&args);
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| {
+                i.display_name()
+                    .trim_start_matches(&dir.display().to_string())
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["/a.yml", "/b.yaml", "/c.json", "/sub/z.yaml", "-"]);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().starts_with(&missing.display().to_string()),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(errors[0].path(), missing.display().to_string());
+        // A file named explicitly is read whatever its name.
+        let (inputs, _) = expand(&[dir.join("notes.txt").display().to_string()]);
+        assert_eq!(inputs[0].read().unwrap(), "a: 1\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(decode_text(b"a: 1\n".to_vec()), Ok("a: 1\n".into()));
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a: é".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decode_text(utf16), Ok("a: é".into()));
+        let err = decode_text(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!((err.0, err.1), (2, 4));
+    }
 }

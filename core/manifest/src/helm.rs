@@ -3,8 +3,18 @@
 
 /// Template actions only a Helm chart has: they name Helm's objects and functions.
 const HELM_ACTIONS: &[&str] = &[
-    ".Values", "$.Values", ".Release", ".Chart", ".Capabilities", ".Files", ".Template", "include ", "template ",
-    "toYaml", "tpl ", "required ",
+    ".Values",
+    "$.Values",
+    ".Release",
+    ".Chart",
+    ".Capabilities",
+    ".Files",
+    ".Template",
+    "include ",
+    "template ",
+    "toYaml",
+    "tpl ",
+    "required ",
 ];
 
 /// Go-template control actions: a template when they start a line, but also common inside
@@ -105,7 +115,10 @@ fn is_template_action(after_braces: &str, line_start: bool) -> bool {
 /// `|` or `>` with optional chomping/indentation indicators, then the end of the line or a
 /// comment.
 fn is_block_header(rest: &[u8]) -> bool {
-    let indicators = rest.iter().take_while(|b| matches!(b, b'+' | b'-' | b'0'..=b'9')).count();
+    let indicators = rest
+        .iter()
+        .take_while(|b| matches!(b, b'+' | b'-' | b'0'..=b'9'))
+        .count();
     let rest = &rest[indicators..];
     match rest.iter().position(|b| !matches!(b, b' ' | b'\t')) {
         None => true,

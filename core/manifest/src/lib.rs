@@ -16,7 +16,14 @@
 //!   read as JSON, `List` objects flattened (see [`Document::objects`]).
 //!
 //! The differential test in `tests/kubectl_differential.rs` compares every document of the
-//! shared corpus with a real kubectl's own decoding.
+//! shared corpus, and the edge cases in `tests/data/differential/`, with a real kubectl's own
+//! decoding. Where libyaml (0.2.5, which libyaml-safer ports) and go-yaml's older libyaml
+//! disagree on syntax, go-yaml wins (see the `build` module).
+//!
+//! Where Tailor reads more than kubectl, on purpose, so nothing in a file goes unchecked:
+//! documents with `%YAML` directives or content on the `---` line (kubectl rejects the file
+//! there) and content after a `...` end marker (kubectl skips it) are read, with a warning and
+//! [`Document::kubectl`] saying so; nested Lists are flattened.
 //!
 //! Layout: [`split_documents`] cuts a stream into [`RawDocument`]s without parsing;
 //! [`parse_document`] parses one (documents are independent, so callers parse them in
@@ -86,7 +93,10 @@ pub enum KubectlView {
 /// Parses one document; `Ok(None)` when it is empty (only comments and blank lines) or a
 /// null, which kubectl skips too.
 pub fn parse_document(raw: &RawDocument) -> Result<Option<Document>, ParseError> {
-    let origin = Origin { first_line: raw.first_line, first_column: raw.first_column.max(1) };
+    let origin = Origin {
+        first_line: raw.first_line,
+        first_column: raw.first_column.max(1),
+    };
     if raw.syntax == Syntax::Json {
         // The splitter only hands over valid JSON values, except the rest of a JSON stream
         // that kubectl refuses: report that as kubectl does, with the place serde_json found.
@@ -96,7 +106,11 @@ pub fn parse_document(raw: &RawDocument) -> Result<Option<Document>, ParseError>
             mark.column = err.column().saturating_sub(1) as u64;
             let pos = origin.position(mark);
             let message = format!("{err} (kubectl reads a file that starts with several JSON objects as JSON only)");
-            return Err(ParseError { line: pos.line, column: pos.column, message: strip_serde_position(message) });
+            return Err(ParseError {
+                line: pos.line,
+                column: pos.column,
+                message: strip_serde_position(message),
+            });
         }
     }
     let built = match build::build(raw.text, origin, raw.syntax == Syntax::Yaml) {
@@ -110,14 +124,23 @@ pub fn parse_document(raw: &RawDocument) -> Result<Option<Document>, ParseError>
                 normalize_json_numbers(&mut value);
                 let start = origin.position(Default::default());
                 let positions = PosNode::coarse(&value, start);
-                (!value.is_null()).then_some(Built { value, positions, warnings: Vec::new(), kubectl_rejects: false })
+                (!value.is_null()).then_some(Built {
+                    value,
+                    positions,
+                    warnings: Vec::new(),
+                    kubectl_rejects: false,
+                })
             }
             Err(_) => return Err(err),
         },
         Err(err) => return Err(err),
     };
     let Some(mut built) = built else { return Ok(None) };
-    let mut kubectl = if built.kubectl_rejects { KubectlView::Rejects } else { KubectlView::Reads };
+    let mut kubectl = if built.kubectl_rejects {
+        KubectlView::Rejects
+    } else {
+        KubectlView::Reads
+    };
     if raw.syntax == Syntax::Yaml {
         if let Some(column) = content_on_separator_line(raw.text) {
             kubectl = KubectlView::Rejects;

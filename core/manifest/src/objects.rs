@@ -50,10 +50,18 @@ fn collect<'d>(
     if let Some(item_kind) = type_meta.kind.strip_suffix("List") {
         match value.get("items") {
             Some(Value::Array(items)) => {
-                let item_type = (!item_kind.is_empty())
-                    .then(|| TypeMeta { api_version: type_meta.api_version.clone(), kind: item_kind.to_owned() });
+                let item_type = (!item_kind.is_empty()).then(|| TypeMeta {
+                    api_version: type_meta.api_version.clone(),
+                    kind: item_kind.to_owned(),
+                });
                 for (i, item) in items.iter().enumerate() {
-                    collect(item, path.clone().key("items").index(i), item_type.as_ref(), objects, skipped);
+                    collect(
+                        item,
+                        path.clone().key("items").index(i),
+                        item_type.as_ref(),
+                        objects,
+                        skipped,
+                    );
                 }
                 return;
             }

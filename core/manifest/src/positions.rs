@@ -74,10 +74,9 @@ impl PosNode {
 
     fn child(&self, segment: &Segment) -> Option<(Position, &PosNode)> {
         match (segment, &self.kids) {
-            (Segment::Key(key), Kids::Map(entries)) => entries
-                .iter()
-                .find(|e| *e.key == **key)
-                .map(|e| (e.key_pos, &e.node)),
+            (Segment::Key(key), Kids::Map(entries)) => {
+                entries.iter().find(|e| *e.key == **key).map(|e| (e.key_pos, &e.node))
+            }
             (Segment::Index(i), Kids::Seq(items)) => items.get(*i).map(|n| (n.pos, n)),
             _ => None,
         }

@@ -88,7 +88,11 @@ fn resolve_tagged(tag: &str, value: &str) -> Result<Resolved, String> {
     match (tag, resolved) {
         (TAG_FLOAT, Resolved::Int(i)) => Ok(Resolved::Float(i as f64)),
         // go-yaml only converts `int` and `int64`; a uint64 under `!!float` is an error.
-        _ => Err(format!("cannot decode {} `{value}` as a {}", short_tag(rtag), short_tag(tag))),
+        _ => Err(format!(
+            "cannot decode {} `{value}` as a {}",
+            short_tag(rtag),
+            short_tag(tag)
+        )),
     }
 }
 
@@ -278,7 +282,10 @@ fn go_parse_float(s: &str) -> Option<f64> {
     } else {
         s.into()
     };
-    if !cleaned.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !cleaned
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     cleaned.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -289,9 +296,7 @@ fn underscores_between_digits(s: &str) -> bool {
     let b = s.as_bytes();
     b.iter().enumerate().all(|(i, &c)| {
         c != b'_'
-            || (i > 0
-                && b[i - 1].is_ascii_digit()
-                && b.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'_'))
+            || (i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'_'))
     }) && !s.contains("__")
 }
 
@@ -400,7 +405,11 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
         quad[n] = v;
         n += 1;
         if n == 4 {
-            let bytes = [quad[0] << 2 | quad[1] >> 4, quad[1] << 4 | quad[2] >> 2, quad[2] << 6 | quad[3]];
+            let bytes = [
+                quad[0] << 2 | quad[1] >> 4,
+                quad[1] << 4 | quad[2] >> 2,
+                quad[2] << 6 | quad[3],
+            ];
             out.extend_from_slice(&bytes[..3 - padding.min(2)]);
             if padding > 0 {
                 // Nothing may follow the padding.
@@ -526,4 +535,153 @@ fn format_float32_g(f: f64) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parse_int_is_go_strconv_with_base_0() {
+        assert_eq!(go_parse_int("0644"), Ok(420));
+        assert_eq!(go_parse_int("0"), Ok(0));
+        assert_eq!(go_parse_int("00"), Ok(0));
+        assert_eq!(go_parse_int("-0x10"), Ok(-16));
+        assert_eq!(go_parse_int("+0b11"), Ok(3));
+        assert_eq!(go_parse_int("0O17"), Ok(15));
+        assert_eq!(go_parse_int("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(go_parse_int("9223372036854775808"), Err(IntError::Range));
+        assert_eq!(go_parse_int("08"), Err(IntError::Syntax));
+        assert_eq!(go_parse_int("0x"), Err(IntError::Syntax));
+        assert_eq!(go_parse_int(""), Err(IntError::Syntax));
+        assert_eq!(go_parse_int("--1"), Err(IntError::Syntax));
+        assert_eq!(go_parse_uint("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(go_parse_uint("18446744073709551616"), Err(IntError::Range));
+        assert_eq!(go_parse_uint("-1"), Err(IntError::Syntax));
+    }
+
+    #[test]
+    fn yaml_style_float_regex() {
+        for yes in ["1", "1.", "1.5", ".5", "-.5", "+1e3", "1E-3", "12.34e+5", "0.0"] {
+            assert!(is_yaml_style_float(yes), "{yes}");
+        }
+        for no in [".", "e3", "1e", "1.5.6", "1e3.5", "0x1p3", "inf", "1_0", "--1", ""] {
+            assert!(!is_yaml_style_float(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn plain_resolution() {
+        assert_eq!(resolve_plain("yes"), Resolved::Bool(true));
+        assert_eq!(resolve_plain("Off"), Resolved::Bool(false));
+        assert_eq!(resolve_plain(""), Resolved::Null);
+        assert_eq!(resolve_plain("0644"), Resolved::Int(420));
+        assert_eq!(resolve_plain("1_000"), Resolved::Int(1000));
+        assert_eq!(resolve_plain("18446744073709551615"), Resolved::Uint(u64::MAX));
+        assert_eq!(resolve_plain("09"), Resolved::Float(9.0));
+        assert_eq!(resolve_plain("._5"), Resolved::Str);
+        assert_eq!(resolve_plain(".5_5"), Resolved::Float(0.55));
+        assert_eq!(resolve_plain("1e400"), Resolved::Str);
+        assert_eq!(resolve_plain("2001-12-14"), Resolved::Str);
+        assert_eq!(resolve_plain("<<"), Resolved::Str);
+        assert!(matches!(resolve_plain(".inf"), Resolved::Float(f) if f == f64::INFINITY));
+        assert!(matches!(resolve_plain(".NaN"), Resolved::Float(f) if f.is_nan()));
+    }
+
+    #[test]
+    fn tagged_resolution() {
+        let tag = |t: &str, v: &str| resolve_scalar(Some(t), v, false);
+        assert_eq!(tag(TAG_STR, "12"), Ok(Resolved::Str));
+        assert_eq!(tag(TAG_INT, "0x10"), Ok(Resolved::Int(16)));
+        assert_eq!(tag(TAG_FLOAT, "3"), Ok(Resolved::Float(3.0)));
+        assert_eq!(tag(TAG_BOOL, "on"), Ok(Resolved::Bool(true)));
+        assert_eq!(tag(TAG_NULL, "~"), Ok(Resolved::Null));
+        assert_eq!(tag(TAG_TIMESTAMP, "2001-12-14t21:59:43.10-05:00"), Ok(Resolved::Str));
+        assert_eq!(tag(TAG_BINARY, "aGk="), Ok(Resolved::Binary("hi".into())));
+        assert_eq!(tag("!custom", "12"), Ok(Resolved::Str));
+        assert_eq!(tag(TAG_MERGE, "x"), Ok(Resolved::Str));
+        assert_eq!(tag(TAG_INT, "x").unwrap_err(), "cannot decode !!str `x` as a !!int");
+        assert_eq!(tag(TAG_BOOL, "1").unwrap_err(), "cannot decode !!int `1` as a !!bool");
+        assert_eq!(
+            tag(TAG_TIMESTAMP, "2001-02-30").unwrap_err(),
+            "cannot decode !!str `2001-02-30` as a !!timestamp"
+        );
+        assert!(tag(TAG_FLOAT, "18446744073709551615").is_err());
+        // Untagged quoted scalars are never resolved; the `!` tag keeps plain ones strings.
+        assert_eq!(resolve_scalar(None, "yes", false), Ok(Resolved::Str));
+        assert_eq!(resolve_scalar(Some("!"), "yes", true), Ok(Resolved::Str));
+    }
+
+    #[test]
+    fn timestamps_go_yaml_accepts() {
+        for yes in [
+            "2001-12-14",
+            "2001-1-2",
+            "2001-12-14T21:59:43Z",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10",
+            "2000-02-29",
+        ] {
+            assert!(is_timestamp(yes), "{yes}");
+        }
+        for no in [
+            "2001-12-14 21:59:43.10 -5",
+            "2001-13-01",
+            "1900-02-29",
+            "01-12-14",
+            "2001-12-14T21:59:43",
+            "2001-12-14x",
+        ] {
+            assert!(!is_timestamp(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn base64_like_go_std_encoding() {
+        assert_eq!(decode_base64("aGVsbG8="), Some(b"hello".to_vec()));
+        assert_eq!(decode_base64("aGVs\nbG8g\r\nd29ybGQ="), Some(b"hello world".to_vec()));
+        assert_eq!(decode_base64("aGk"), None, "padding is required");
+        assert_eq!(decode_base64("aG k="), None, "spaces are not skipped");
+        assert_eq!(decode_base64("aGk=aGk="), None, "nothing after padding");
+        assert_eq!(decode_base64(""), Some(Vec::new()));
+    }
+
+    #[test]
+    fn floats_as_encoding_json_prints_them() {
+        assert_eq!(float_to_json(1000.0), Ok(json!(1000)));
+        assert_eq!(float_to_json(-0.0), Ok(json!(0)));
+        assert_eq!(float_to_json(1e20), Ok(json!(100000000000000000000.0)));
+        assert_eq!(float_to_json(1.5), Ok(json!(1.5)));
+        assert!(float_to_json(1e21).unwrap().is_f64());
+        assert_eq!(
+            float_to_json(f64::INFINITY).unwrap_err(),
+            "json: unsupported value: +Inf"
+        );
+        assert_eq!(
+            float_to_json(f64::NEG_INFINITY).unwrap_err(),
+            "json: unsupported value: -Inf"
+        );
+        assert_eq!(float_to_json(f64::NAN).unwrap_err(), "json: unsupported value: NaN");
+    }
+
+    #[test]
+    fn float_keys_use_go_format_float_g_32() {
+        let key = |f: f64| format_float32_g(f);
+        assert_eq!(key(1.5), "1.5");
+        assert_eq!(key(0.1), "0.1");
+        assert_eq!(key(1000.0), "1000");
+        assert_eq!(key(123456.0), "123456");
+        assert_eq!(key(1234567.0), "1.234567e+06");
+        assert_eq!(key(1e7), "1e+07");
+        assert_eq!(key(123456789.0), "1.2345679e+08");
+        assert_eq!(key(0.0001), "0.0001");
+        assert_eq!(key(0.00001), "1e-05");
+        assert_eq!(key(-2.5e-10), "-2.5e-10");
+        assert_eq!(key(1e39), ".inf");
+        assert_eq!(key(f64::NAN), ".nan");
+        assert_eq!(to_key(Resolved::Float(-0.0), "-0.0".into()), Ok("-0".into()));
+        assert!(to_key(Resolved::Uint(u64::MAX), "x".into()).is_err());
+        assert!(to_key(Resolved::Null, "~".into()).is_err());
+    }
 }

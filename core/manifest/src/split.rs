@@ -48,7 +48,13 @@ pub struct RawDocument<'a> {
 /// Splits a stream at document boundaries (see the module docs). A leading byte-order mark
 /// is skipped; CRLF line ends are fine.
 pub fn split_documents(text: &str) -> Vec<RawDocument<'_>> {
-    let mut splitter = Splitter { text, out: Vec::new(), line: 1, line_start: 0, counted: 0 };
+    let mut splitter = Splitter {
+        text,
+        out: Vec::new(),
+        line: 1,
+        line_start: 0,
+        counted: 0,
+    };
     // kubectl sniffs for `{` before anything else, so a BOM makes a stream YAML.
     let yaml_from = if text.trim_start().starts_with('{') {
         splitter.json_values()
@@ -91,7 +97,14 @@ impl<'a> Splitter<'a> {
         let (first_line, first_column) = self.position(start);
         let index = self.out.len();
         let text = &self.text[start..end];
-        self.out.push(RawDocument { text, first_line, first_column, index, syntax, after_end_marker });
+        self.out.push(RawDocument {
+            text,
+            first_line,
+            first_column,
+            index,
+            syntax,
+            after_end_marker,
+        });
     }
 
     /// Reads JSON values while they are valid; returns where YAML takes over, if it does.
@@ -109,7 +122,12 @@ impl<'a> Splitter<'a> {
                 None => return None,
                 Some(Ok(_)) => {
                     let value_end = values.byte_offset();
-                    self.push(end + json_blanks(&self.text[end..value_end]), value_end, Syntax::Json, false);
+                    self.push(
+                        end + json_blanks(&self.text[end..value_end]),
+                        value_end,
+                        Syntax::Json,
+                        false,
+                    );
                     end = value_end;
                     count += 1;
                 }
@@ -142,7 +160,10 @@ impl<'a> Splitter<'a> {
         let mut after_end_marker = false;
         let mut pos = from;
         while pos < bytes.len() {
-            let line_end = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| pos + i + 1);
+            let line_end = bytes[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| pos + i + 1);
             let line = &bytes[pos..line_end];
             let at_column_0 = pos == 0 || bytes[pos - 1] == b'\n';
             if at_column_0 && is_marker(line, b"---") {
@@ -183,9 +204,97 @@ fn is_marker(line: &[u8], marker: &[u8; 3]) -> bool {
 
 /// Length of the JSON whitespace that starts `text`.
 fn json_blanks(text: &str) -> usize {
-    text.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count()
+    text.bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .count()
 }
 
 fn first_non_blank(line: &[u8]) -> Option<u8> {
-    line.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    line.iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<(&str, u32)> {
+        split_documents(text).iter().map(|d| (d.text, d.first_line)).collect()
+    }
+
+    #[test]
+    fn markers_need_column_0_and_a_blank_after() {
+        assert_eq!(texts("a: 1\n---\nb: 2\n"), [("a: 1\n", 1), ("---\nb: 2\n", 2)]);
+        assert_eq!(texts("a: 1\n ---\n---x\n"), [("a: 1\n ---\n---x\n", 1)]);
+        assert_eq!(
+            texts("a: 1\n---\t# c\r\nb: 2"),
+            [("a: 1\n", 1), ("---\t# c\r\nb: 2", 2)]
+        );
+    }
+
+    #[test]
+    fn leading_comments_and_directives_stay_with_their_document() {
+        assert_eq!(
+            texts("# c\n%YAML 1.1\n---\na: 1\n"),
+            [("# c\n%YAML 1.1\n---\na: 1\n", 1)]
+        );
+        assert_eq!(
+            texts("---\n# only\n---\na: 1\n"),
+            [("---\n# only\n", 1), ("---\na: 1\n", 3)]
+        );
+        assert!(texts("\n# nothing\n\n").is_empty());
+    }
+
+    #[test]
+    fn end_markers() {
+        let docs = split_documents("a: 1\n...\n# c\n---\nb: 2\n...\nc: 3\n");
+        let parts: Vec<(&str, bool)> = docs.iter().map(|d| (d.text, d.after_end_marker)).collect();
+        assert_eq!(
+            parts,
+            [
+                ("a: 1\n...\n", false),
+                ("# c\n---\nb: 2\n...\n", false),
+                ("c: 3\n", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn bom_is_skipped_and_json_is_sniffed_after_blanks() {
+        let docs = split_documents("\u{feff}a: 1\n");
+        assert_eq!((docs[0].text, docs[0].syntax), ("a: 1\n", Syntax::Yaml));
+        let docs = split_documents("  \n {\"a\": 1} {\"b\": 2}\n");
+        let parts: Vec<(&str, u32, u32, Syntax)> = docs
+            .iter()
+            .map(|d| (d.text, d.first_line, d.first_column, d.syntax))
+            .collect();
+        assert_eq!(
+            parts,
+            [("{\"a\": 1}", 2, 2, Syntax::Json), ("{\"b\": 2}", 2, 11, Syntax::Json)]
+        );
+        // A BOM hides the `{` from kubectl's sniffing: YAML.
+        assert_eq!(split_documents("\u{feff}{\"a\": 1}")[0].syntax, Syntax::Yaml);
+    }
+
+    #[test]
+    fn json_falls_back_to_yaml_only_before_two_values() {
+        // One JSON value, then YAML (after the rest of its line).
+        let docs = split_documents("{\"a\": 1}\n---\nb: 2\n");
+        let parts: Vec<(&str, Syntax)> = docs.iter().map(|d| (d.text, d.syntax)).collect();
+        assert_eq!(parts, [("{\"a\": 1}", Syntax::Json), ("---\nb: 2\n", Syntax::Yaml)]);
+        // The first value is not JSON (trailing comma): all YAML.
+        assert_eq!(split_documents("{\"a\": 1,}\n")[0].syntax, Syntax::Yaml);
+        // Two JSON values make a JSON stream: the rest is one document that fails.
+        let docs = split_documents("{}\n{}\n---\nb: 2\n");
+        let parts: Vec<(&str, u32, Syntax)> = docs.iter().map(|d| (d.text, d.first_line, d.syntax)).collect();
+        assert_eq!(
+            parts,
+            [
+                ("{}", 1, Syntax::Json),
+                ("{}", 2, Syntax::Json),
+                ("---\nb: 2\n", 3, Syntax::Json)
+            ]
+        );
+    }
 }

@@ -103,9 +103,19 @@ fn every_corpus_file_parses_and_object_counts_match_the_readme() {
     }
     eprintln!("parsed in {:.2}s (debug build)", started.elapsed().as_secs_f64());
     let manifests = &sections["manifests"];
-    assert_eq!(manifests.objects, 3337, "the corpus README counts 3,337 Kubernetes objects");
-    assert!(manifests.errors.is_empty(), "every manifest of the corpus parses: {:?}", manifests.errors);
-    assert_eq!(sections["seccomp"].objects, 17, "the corpus README counts 17 objects under seccomp/");
+    assert_eq!(
+        manifests.objects, 3337,
+        "the corpus README counts 3,337 Kubernetes objects"
+    );
+    assert!(
+        manifests.errors.is_empty(),
+        "every manifest of the corpus parses: {:?}",
+        manifests.errors
+    );
+    assert_eq!(
+        sections["seccomp"].objects, 17,
+        "the corpus README counts 17 objects under seccomp/"
+    );
 }
 
 #[test]
@@ -119,4 +129,52 @@ fn no_corpus_file_looks_like_an_unrendered_helm_template() {
         .map(|p| p.display().to_string())
         .collect();
     assert!(flagged.is_empty(), "flagged as Helm templates: {flagged:#?}");
+}
+
+#[test]
+fn the_largest_manifest_reads_the_same_as_a_tab_indented_json_stream() {
+    // The corpus's JSON files are small; this makes a big one (argo-cd's 1.9 MB install
+    // written as tab-indented JSON, one object after another) and checks it reads the same.
+    let yaml_path = Path::new(CORPUS).join("argoproj__argo-cd/manifests/install.yaml");
+    let Ok(yaml) = std::fs::read_to_string(&yaml_path) else {
+        eprintln!("SKIPPED: {} is absent", yaml_path.display());
+        return;
+    };
+    let from_yaml: Vec<serde_json::Value> = tailor_manifest::parse_stream(&yaml)
+        .into_iter()
+        .map(|d| d.unwrap().value)
+        .collect();
+    let mut json = Vec::new();
+    for value in &from_yaml {
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut ser = serde_json::Serializer::with_formatter(&mut json, formatter);
+        serde::Serialize::serialize(value, &mut ser).unwrap();
+        json.push(b'\n');
+    }
+    let json = String::from_utf8(json).unwrap();
+    assert!(json.len() > 1_500_000);
+    let started = Instant::now();
+    let from_json: Vec<_> = tailor_manifest::parse_stream(&json)
+        .into_iter()
+        .map(|d| d.unwrap())
+        .collect();
+    eprintln!(
+        "{:.1} MB of JSON in {:.2}s",
+        json.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(from_json.len(), from_yaml.len());
+    for (a, b) in from_json.iter().zip(&from_yaml) {
+        assert_eq!(&a.value, b);
+    }
+    // Positions come from the YAML parser, not the coarse JSON fallback: the second key of
+    // the last object is on its third line.
+    let last = from_json.last().unwrap();
+    let second_key = last.value.as_object().unwrap().keys().nth(1).unwrap().clone();
+    let pos = last
+        .positions
+        .get(&tailor_kube::FieldPath::new().key(second_key))
+        .unwrap();
+    assert_eq!(pos.line, last.positions.root().line + 2);
+    assert_eq!(pos.column, 2);
 }

@@ -34,7 +34,10 @@ fn skip(why: &str) {
 
 /// A usable kubectl: answers `version --client` with a real client version.
 fn check_kubectl(path: &Path) -> Option<String> {
-    let out = Command::new(path).args(["version", "--client", "-o", "json"]).output().ok()?;
+    let out = Command::new(path)
+        .args(["version", "--client", "-o", "json"])
+        .output()
+        .ok()?;
     let version: Value = serde_json::from_slice(&out.stdout).ok()?;
     let git_version = version.pointer("/clientVersion/gitVersion")?.as_str()?.to_owned();
     (!git_version.contains("dispatcher")).then_some(git_version)
@@ -104,7 +107,11 @@ fn expect_object(value: &Value, out: &mut Vec<Expect>) {
         return;
     };
     let type_meta = TypeMeta {
-        api_version: value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        api_version: value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         kind: kind.to_owned(),
     };
     if let Some(item_kind) = type_meta.kind.strip_suffix("List") {
@@ -194,7 +201,10 @@ fn run_kubectl(kubectl: &Path, kubeconfig: &Path, files: &[&Path]) -> Run {
         .into_iter::<Value>()
         .map(|v| v.expect("kubectl prints JSON"))
         .collect();
-    Run { objects, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Run {
+        objects,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// Whether kubectl's complaints about `case` match Tailor's: a syntax error exactly when
@@ -311,8 +321,13 @@ fn tailor_reads_every_manifest_as_kubectl_does() {
     let cases: Vec<FileCase> = paths
         .into_iter()
         .map(|path| {
-            let text = tailor_manifest::files::Input::File(path.clone()).read().expect("readable");
-            FileCase { expect: expectations(&text), path }
+            let text = tailor_manifest::files::Input::File(path.clone())
+                .read()
+                .expect("readable");
+            FileCase {
+                expect: expectations(&text),
+                path,
+            }
         })
         .collect();
 
@@ -364,7 +379,11 @@ fn compare_batch(kubectl: &Path, kubeconfig: &Path, batch: &[FileCase]) -> Vec<S
         for case in batch {
             for ours in case.objects() {
                 if !same(ours, &run.objects[i]) {
-                    problems.push(format!("{}: differs: {}", case.path.display(), diff(ours, &run.objects[i], "")));
+                    problems.push(format!(
+                        "{}: differs: {}",
+                        case.path.display(),
+                        diff(ours, &run.objects[i], "")
+                    ));
                 }
                 i += 1;
             }
