@@ -16,10 +16,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests against Pod Security Standards and hardening rules.
-    #[command(after_help = "Examples:\n  tailor check examples/\n  helm template my-chart | tailor check -\n  tailor check deploy/ --level baseline --fail-on critical -o json")]
+    #[command(
+        after_help = "Examples:\n  tailor check examples/\n  helm template my-chart | tailor check -\n  tailor check deploy/ --level baseline --fail-on critical -o json"
+    )]
     Check(CheckArgs),
     /// Evaluate pods and workloads exactly as the PodSecurity admission plugin does.
-    #[command(after_help = "Examples:\n  tailor pss pod.yaml --level restricted --version v1.30\n  kubectl get pods -A -o yaml | tailor pss - --level baseline")]
+    #[command(
+        after_help = "Examples:\n  tailor pss pod.yaml --level restricted --version v1.30\n  kubectl get pods -A -o yaml | tailor pss - --level baseline"
+    )]
     Pss(PssArgs),
     /// List every rule with its ID, severity and ATT&CK techniques.
     Rules(RulesArgs),

@@ -80,7 +80,12 @@ fn file_error(err: &FileError) -> InputError {
         FileError::Io { source, .. } => source.to_string(),
         FileError::Encoding { message, .. } => message.clone(),
     };
-    InputError { file: err.path().to_owned(), line, column, message }
+    InputError {
+        file: err.path().to_owned(),
+        line,
+        column,
+        message,
+    }
 }
 
 /// What the pipeline does with each object besides parsing it.
@@ -138,9 +143,16 @@ where
             Err(err) => {
                 let mut message = err.message.clone();
                 if helm_hint() {
-                    message.push_str(" (this looks like an unrendered Helm template: render it first with `helm template`)");
+                    message.push_str(
+                        " (this looks like an unrendered Helm template: render it first with `helm template`)",
+                    );
                 }
-                vec![Item::Error(InputError { file: file.to_owned(), line: err.line, column: err.column, message })]
+                vec![Item::Error(InputError {
+                    file: file.to_owned(),
+                    line: err.line,
+                    column: err.column,
+                    message,
+                })]
             }
         })
         .flatten()
@@ -157,10 +169,18 @@ where
         items.push(Item::Skipped(skipped));
     }
     items.extend(document.warnings.iter().map(|w| {
-        Item::Warning(InputError { file: file.to_owned(), line: w.line, column: w.column, message: w.message.clone() })
+        Item::Warning(InputError {
+            file: file.to_owned(),
+            line: w.line,
+            column: w.column,
+            message: w.message.clone(),
+        })
     }));
     for object in objects {
-        let locator = ObjectLocator { positions: &document.positions, prefix: &object.path };
+        let locator = ObjectLocator {
+            positions: &document.positions,
+            prefix: &object.path,
+        };
         let (line, _) = locator.locate(&FieldPath::new());
         let source = ObjectSource {
             file: file.to_owned(),
@@ -175,16 +195,24 @@ where
             Decode::Nothing => Ok((None, None)),
         };
         match typed {
-            Ok((pod, kube)) => {
-                items.push(Item::Result(visit(LoadedObject { source, value: object.value, pod, kube, locator })))
-            }
+            Ok((pod, kube)) => items.push(Item::Result(visit(LoadedObject {
+                source,
+                value: object.value,
+                pod,
+                kube,
+                locator,
+            }))),
             Err(err) => {
                 let (line, column) = locator.locate(&err.path);
                 items.push(Item::Error(InputError {
                     file: file.to_owned(),
                     line,
                     column,
-                    message: format!("{} {}: {err}", object.type_meta.kind, source.name.as_deref().unwrap_or("<unnamed>")),
+                    message: format!(
+                        "{} {}: {err}",
+                        object.type_meta.kind,
+                        source.name.as_deref().unwrap_or("<unnamed>")
+                    ),
                 }));
             }
         }
@@ -193,7 +221,9 @@ where
 }
 
 fn extract_pod(type_meta: &TypeMeta, value: &Value) -> Result<Option<PodTemplate>, DecodeError> {
-    let Some(kind) = PodBearingKind::classify(type_meta) else { return Ok(None) };
+    let Some(kind) = PodBearingKind::classify(type_meta) else {
+        return Ok(None);
+    };
     let mut pod = PodTemplate::extract(kind, value)?;
     if let Some(pod) = pod.as_mut() {
         apply_admission_defaults(pod);

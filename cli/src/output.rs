@@ -24,16 +24,22 @@ pub fn write(output_file: Option<&Path>, text: &str) -> anyhow::Result<()> {
             {
                 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
                 options.mode(0o600);
-                let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+                let mut file = options
+                    .open(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
                 // An existing file keeps its mode on open: tighten it explicitly.
                 file.set_permissions(std::fs::Permissions::from_mode(0o600))
                     .with_context(|| format!("setting the mode of {}", path.display()))?;
-                file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+                file.write_all(text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))
             }
             #[cfg(not(unix))]
             {
-                let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
-                file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+                let mut file = options
+                    .open(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                file.write_all(text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))
             }
         }
     }

@@ -125,7 +125,10 @@ pub fn check_object(
         hits.extend(rules::gpu::check(&context));
         findings.extend(hits.into_iter().map(|hit| {
             let image = hit.container.as_deref().and_then(|name| container_image(&pod, name));
-            Finding { image, ..place(source, hit, locate) }
+            Finding {
+                image,
+                ..place(source, hit, locate)
+            }
         }));
         let lines = LineTable::fields(&workload_fields(&pod), locate);
         Some((source.clone(), InventoryObject::Workload(Box::new(pod)), lines))
@@ -147,17 +150,32 @@ pub fn check_object(
 
 /// The object's own `tailor.dev/ignore` annotation and where it is written.
 fn ignore_annotation(value: &Value, locate: &dyn Locate) -> Option<report::AnnotationValue> {
-    let annotation = value.get("metadata")?.get("annotations")?.get(exemptions::IGNORE_ANNOTATION)?;
+    let annotation = value
+        .get("metadata")?
+        .get("annotations")?
+        .get(exemptions::IGNORE_ANNOTATION)?;
     let (line, column) = locate.locate(&FieldPath::keys("metadata.annotations").key(exemptions::IGNORE_ANNOTATION));
-    Some(report::AnnotationValue { value: annotation.as_str().unwrap_or_default().to_owned(), line, column })
+    Some(report::AnnotationValue {
+        value: annotation.as_str().unwrap_or_default().to_owned(),
+        line,
+        column,
+    })
 }
 
 /// The image of the container called `name` (in any of the three container lists).
 pub fn container_image(pod: &PodTemplate, name: &str) -> Option<String> {
     let spec = &pod.spec;
-    let regular = spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == name);
+    let regular = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == name);
     regular.and_then(|c| c.image.clone()).or_else(|| {
-        spec.ephemeral_containers.iter().flatten().find(|c| c.name == name).and_then(|c| c.image.clone())
+        spec.ephemeral_containers
+            .iter()
+            .flatten()
+            .find(|c| c.name == name)
+            .and_then(|c| c.image.clone())
     })
 }
 
@@ -170,7 +188,9 @@ fn workload_fields(pod: &PodTemplate) -> Vec<FieldPath> {
         "spec",
     ]
     .into_iter()
-    .map(|f| pod.path.join(&FieldPath::keys(f)))
+    .map(FieldPath::keys)
+    .chain(rules::gpu::analysed_fields(pod))
+    .map(|f| pod.path.join(&f))
     .collect()
 }
 
@@ -187,7 +207,13 @@ pub fn analyse(inventory: &Inventory) -> Vec<(usize, Finding)> {
                 (InventoryObject::Workload(pod), Some(name)) => container_image(pod, name),
                 _ => None,
             };
-            (entry.object_index, Finding { image, ..place(&entry.source, hit, &entry.lines) })
+            (
+                entry.object_index,
+                Finding {
+                    image,
+                    ..place(&entry.source, hit, &entry.lines)
+                },
+            )
         })
         .collect()
 }

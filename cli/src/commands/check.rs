@@ -21,9 +21,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::InputError);
         }
     };
-    let options = CheckOptions { level: args.policy.level, version: args.policy.policy_version };
+    let options = CheckOptions {
+        level: args.policy.level,
+        version: args.policy.policy_version,
+    };
     let loaded = load::load(&args.paths, load::Decode::Objects, |object| {
-        tailor_check::check_object(&options, &object.source, object.value, object.pod, object.kube, &object.locator)
+        tailor_check::check_object(
+            &options,
+            &object.source,
+            object.value,
+            object.pod,
+            object.kube,
+            &object.locator,
+        )
     });
     for warning in &loaded.warnings {
         eprintln!("{}", warning.as_warning());
@@ -34,9 +44,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
 
     let mut inventory = Inventory::default();
     let mut checked = Vec::with_capacity(loaded.results.len());
-    for (object_index, CheckedObject { report, findings, inventory: entry }) in loaded.results.into_iter().enumerate() {
+    for (
+        object_index,
+        CheckedObject {
+            report,
+            findings,
+            inventory: entry,
+        },
+    ) in loaded.results.into_iter().enumerate()
+    {
         if let Some((source, object, lines)) = entry {
-            inventory.entries.push(tailor_check::Entry { object_index, source, object, lines });
+            inventory.entries.push(tailor_check::Entry {
+                object_index,
+                source,
+                object,
+                lines,
+            });
         }
         checked.push((report, findings));
     }
@@ -48,10 +71,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         eprintln!("{error}");
     }
 
-    let format = args.output.unwrap_or(if output::stdout_is_terminal() { CheckFormat::Table } else { CheckFormat::Json });
+    let format = args.output.unwrap_or(if output::stdout_is_terminal() {
+        CheckFormat::Table
+    } else {
+        CheckFormat::Json
+    });
     let text = match format {
         CheckFormat::Json => render::json(&report),
-        CheckFormat::Table => render::table(&report, Style { color: output::use_color(args.output_file.as_deref()) }),
+        CheckFormat::Table => render::table(
+            &report,
+            Style {
+                color: output::use_color(args.output_file.as_deref()),
+            },
+        ),
     };
     output::write(args.output_file.as_deref(), &text)?;
 
@@ -75,7 +107,14 @@ fn load_config(path: Option<&Path>) -> Result<Exemptions, Vec<InputError>> {
         None => return Ok(Exemptions::default()),
     };
     let file = path.display().to_string();
-    let input_error = |line, column, message| vec![InputError { file: file.clone(), line, column, message }];
+    let input_error = |line, column, message| {
+        vec![InputError {
+            file: file.clone(),
+            line,
+            column,
+            message,
+        }]
+    };
     let text = std::fs::read_to_string(path).map_err(|e| input_error(0, 0, e.to_string()))?;
     let mut documents = tailor_manifest::parse_stream(&text);
     match documents.len() {
@@ -87,6 +126,10 @@ fn load_config(path: Option<&Path>) -> Result<Exemptions, Vec<InputError>> {
             }
             Err(err) => Err(input_error(err.line, err.column, err.message)),
         },
-        _ => Err(input_error(1, 1, "the configuration must be a single YAML document".to_owned())),
+        _ => Err(input_error(
+            1,
+            1,
+            "the configuration must be a single YAML document".to_owned(),
+        )),
     }
 }

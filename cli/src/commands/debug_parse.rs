@@ -16,5 +16,9 @@ pub fn run(args: DebugParseArgs) -> anyhow::Result<Exit> {
         loaded.skipped,
         loaded.errors.len()
     );
-    Ok(if loaded.errors.is_empty() { Exit::Clean } else { Exit::InputError })
+    Ok(if loaded.errors.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::InputError
+    })
 }

@@ -1,4 +1,4 @@
 pub mod check;
+pub mod debug_parse;
 pub mod pss;
 pub mod rules;
-pub mod debug_parse;

@@ -45,7 +45,12 @@ pub fn list(args: RulesArgs) -> anyhow::Result<Exit> {
             let mut text = format!("{:<width$}  {:<8}  {:<28}  TITLE\n", "ID", "SEVERITY", "ATT&CK");
             for rule in all {
                 let severity = rule.severity.as_str().to_uppercase();
-                text += &format!("{:<width$}  {severity:<8}  {:<28}  {}\n", rule.id, rule.attack.join(","), rule.title);
+                text += &format!(
+                    "{:<width$}  {severity:<8}  {:<28}  {}\n",
+                    rule.id,
+                    rule.attack.join(","),
+                    rule.title
+                );
             }
             text
         }
@@ -69,7 +74,10 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
     if let Some(ms) = rule.ms_threat_matrix {
         text += &format!("Microsoft Threat Matrix for Kubernetes: {ms}\n");
     }
-    text += &format!("\nWhy it matters:\n  {}\n\nHow to fix:\n  {}\n", rule.rationale, rule.remediation);
+    text += &format!(
+        "\nWhy it matters:\n  {}\n\nHow to fix:\n  {}\n",
+        rule.rationale, rule.remediation
+    );
     text += &format!(
         "\nTo accept the risk for one object, annotate it:\n  tailor.dev/ignore: \"{} -- <reason>\"\nor add an exemption with a reason (and an expiry date) to .tailor.yaml.\n",
         rule.id

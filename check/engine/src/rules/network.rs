@@ -123,8 +123,16 @@ pub fn analyse(inventory: &Inventory) -> Vec<(usize, Hit)> {
 fn namespace_name(namespace: Option<&str>) -> String {
     match namespace {
         Some(name) => format!("namespace {name:?}"),
-        None => "the namespace the objects without metadata.namespace are applied to".to_owned(),
+        None => "the target namespace (objects without metadata.namespace)".to_owned(),
     }
+}
+
+/// `items` without repetitions, in their first order (several files may define objects of
+/// the same kind and name).
+fn distinct(mut items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(item.clone()));
+    items
 }
 
 /// A list for a message: at most five items, then how many more.
@@ -158,5 +166,7 @@ mod tests {
         let items: Vec<String> = (1..=7).map(|i| i.to_string()).collect();
         assert_eq!(list(&items[..2]), "1, 2");
         assert_eq!(list(&items), "1, 2, 3, 4, 5 and 2 more");
+        let repeated = ["a", "b", "a", "c", "b"].map(String::from).to_vec();
+        assert_eq!(distinct(repeated), ["a", "b", "c"]);
     }
 }

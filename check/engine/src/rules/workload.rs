@@ -78,12 +78,6 @@ fn is_windows(pod: &PodTemplate) -> bool {
     pod.spec.os.as_ref().is_some_and(|os| os.name == "windows")
 }
 
-/// `"a"`, `"a" and "b"`, `"a", "b" and "c"`.
-fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let items: Vec<String> = items.into_iter().map(|i| format!("{i:?}")).collect();
-    plain_list(&items)
-}
-
 /// `a`, `a and b`, `a, b and c`.
 fn plain_list(items: &[String]) -> String {
     match items {

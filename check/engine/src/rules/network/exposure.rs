@@ -11,7 +11,7 @@ use super::cidr::Cidr;
 use super::index::{describe, NamespaceView};
 use super::policies::Direction;
 use super::selectors::service_selects;
-use super::{list, EXPOSED_WITHOUT_POLICY, LOAD_BALANCER_OPEN};
+use super::{distinct, list, EXPOSED_WITHOUT_POLICY, LOAD_BALANCER_OPEN};
 use crate::Hit;
 
 /// The legacy annotation that does what `spec.loadBalancerSourceRanges` does.
@@ -60,6 +60,7 @@ pub fn check(view: &NamespaceView) -> Vec<(usize, Hit)> {
                 }
             })
             .collect();
+        let unprotected = distinct(unprotected);
         if !unprotected.is_empty() {
             let message = format!(
                 "{kind} Service {} exposes {} outside the cluster, and no ingress NetworkPolicy in the scanned \
@@ -90,9 +91,9 @@ fn open_to_any_source(service: &Service) -> Option<(String, FieldPath)> {
     if let Some(ranges) = spec.load_balancer_source_ranges.as_ref().filter(|r| !r.is_empty()) {
         let index = ranges.iter().position(|range| covers_everything(range))?;
         let message = format!(
-            "loadBalancerSourceRanges includes {}, so {} is open to the whole internet",
+            "loadBalancerSourceRanges includes {}, so {} open to the whole internet",
             ranges[index],
-            ports(service)
+            ports_are(service)
         );
         return Some((message, FieldPath::keys("spec.loadBalancerSourceRanges").index(index)));
     }
@@ -100,16 +101,16 @@ fn open_to_any_source(service: &Service) -> Option<(String, FieldPath)> {
     if let Some(ranges) = annotation.filter(|r| !r.trim().is_empty()) {
         let covers = ranges.split(',').find(|range| covers_everything(range.trim()))?;
         let message = format!(
-            "the {SOURCE_RANGES_ANNOTATION} annotation includes {}, so {} is open to the whole internet",
+            "the {SOURCE_RANGES_ANNOTATION} annotation includes {}, so {} open to the whole internet",
             covers.trim(),
-            ports(service)
+            ports_are(service)
         );
         let field = FieldPath::keys("metadata.annotations").key(SOURCE_RANGES_ANNOTATION);
         return Some((message, field));
     }
     let message = format!(
-        "no loadBalancerSourceRanges: {} is open to the whole internet",
-        ports(service)
+        "no loadBalancerSourceRanges: {} open to the whole internet",
+        ports_are(service)
     );
     Some((message, FieldPath::keys("spec.type")))
 }
@@ -141,6 +142,13 @@ fn ports(service: &Service) -> String {
         1 => format!("port {}", ports[0]),
         _ => format!("ports {}", ports.join(", ")),
     }
+}
+
+/// The ports followed by the verb agreeing with them: `port 80/TCP is`, `ports 80/TCP, 443/TCP are`.
+fn ports_are(service: &Service) -> String {
+    let ports = ports(service);
+    let verb = if ports.starts_with("ports") { "are" } else { "is" };
+    format!("{ports} {verb}")
 }
 
 fn hit(rule: &'static crate::Rule, message: String, field: FieldPath) -> Hit {

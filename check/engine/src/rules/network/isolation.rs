@@ -9,7 +9,7 @@ use tailor_kube::FieldPath;
 
 use super::index::{NamespaceView, Workload};
 use super::policies::Direction;
-use super::{list, namespace_name, NAMESPACE_WITHOUT_POLICY, NO_DEFAULT_DENY, POD_NOT_SELECTED};
+use super::{distinct, list, namespace_name, NAMESPACE_WITHOUT_POLICY, NO_DEFAULT_DENY, POD_NOT_SELECTED};
 use crate::Hit;
 
 pub fn check(namespace: Option<&str>, view: &NamespaceView) -> Vec<(usize, Hit)> {
@@ -43,7 +43,7 @@ pub fn check(namespace: Option<&str>, view: &NamespaceView) -> Vec<(usize, Hit)>
     }
 
     let mut hits = Vec::new();
-    let names: Vec<String> = workloads.iter().map(|w| w.describe()).collect();
+    let names = distinct(workloads.iter().map(|w| w.describe()).collect());
     if !without_policy.is_empty() {
         let message = format!(
             "No NetworkPolicy in the scanned objects restricts {} in {}: its {} workload(s) ({}) {}",
@@ -153,7 +153,7 @@ fn describe_labels(workload: &Workload) -> String {
         return "no pod labels".to_owned();
     }
     let pairs: Vec<String> = workload.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("pod labels {}", pairs.join(", "))
+    format!("pod labels {}", list(&pairs))
 }
 
 fn capitalised(text: &str) -> String {

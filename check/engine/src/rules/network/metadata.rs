@@ -1,6 +1,9 @@
 //! GPU workloads whose pods can reach the cloud metadata API (169.254.169.254, HTTP on port
 //! 80 on AWS, GCP, Azure and OCI): no egress policy selects them, or one admits the address
 //! through an empty `to`, or an `ipBlock` without an `except` covering it, on port 80.
+//!
+//! A GPU workload is one whose containers request a GPU resource (the GPU rules' own
+//! [`gpu_requests`]); the finding points at that request.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -9,6 +12,7 @@ use tailor_kube::{FieldPath, PodTemplate};
 use super::index::{NamespaceView, Workload};
 use super::policies::Direction;
 use super::METADATA_API_REACHABLE;
+use crate::rules::gpu::classify::{gpu_requests, GpuRequest};
 use crate::Hit;
 
 pub const METADATA_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254));
@@ -18,37 +22,42 @@ pub fn check(view: &NamespaceView) -> Vec<(usize, Hit)> {
     view.workloads
         .iter()
         .filter_map(|workload| {
-            let (container, resource) = gpu_request(workload.pod)?;
-            let (how, field) = metadata_route(view, workload)?;
+            let gpu = first_gpu_request(workload.pod)?;
+            let how = metadata_route(view, workload)?;
             let message = format!(
-                "{} requests {resource} in container {container:?} and its pods can reach the cloud metadata API \
-                 at {METADATA_ADDRESS}:{METADATA_PORT}: {how}",
+                "{} requests {} in container {:?} and its pods can reach the cloud metadata API at \
+                 {METADATA_ADDRESS}:{METADATA_PORT}: {how}",
                 workload.describe(),
+                gpu.resource,
+                gpu.container.name(),
             );
+            let field = if workload.host_network() {
+                FieldPath::keys("spec.hostNetwork")
+            } else {
+                gpu.field()
+            };
             Some((
                 workload.entry,
                 Hit {
                     rule: &METADATA_API_REACHABLE,
                     message,
-                    field: workload.pod.path.join(&FieldPath::keys(field)),
-                    container: Some(container.to_owned()),
+                    field: workload.pod.path.join(&field),
+                    container: Some(gpu.container.name().to_owned()),
                 },
             ))
         })
         .collect()
 }
 
-/// How the workload's pods reach the metadata address, and the pod field to point at; `None`
-/// when every egress policy selecting them keeps it out.
-fn metadata_route(view: &NamespaceView, workload: &Workload) -> Option<(String, &'static str)> {
+/// How the workload's pods reach the metadata address; `None` when every egress policy
+/// selecting them keeps it out.
+fn metadata_route(view: &NamespaceView, workload: &Workload) -> Option<String> {
     if workload.host_network() {
-        let how = "they run on the host network, where NetworkPolicies do not apply";
-        return Some((how.to_owned(), "spec.hostNetwork"));
+        return Some("they run on the host network, where NetworkPolicies do not apply".to_owned());
     }
     let selecting = workload.policies(Direction::Egress);
     if selecting.is_empty() {
-        let how = "no NetworkPolicy in the scanned objects restricts their egress";
-        return Some((how.to_owned(), "metadata.labels"));
+        return Some("no NetworkPolicy in the scanned objects restricts their egress".to_owned());
     }
     selecting.iter().find_map(|&index| {
         let policy = &view.policies[index].1;
@@ -64,41 +73,20 @@ fn metadata_route(view: &NamespaceView, workload: &Workload) -> Option<(String, 
                 format!("to[{peer}].ipBlock {cidr} has no except covering the address")
             }
         };
-        let how = format!(
+        Some(format!(
             "NetworkPolicy {} spec.egress[{rule}] {through} on port {METADATA_PORT}",
             policy.name
-        );
-        Some((how, "metadata.labels"))
+        ))
     })
 }
 
-/// The first container requesting a GPU, with the resource name: `nvidia.com/gpu` (and its
-/// shared and MIG variants), `amd.com/gpu`, `gpu.intel.com/*`.
-fn gpu_request(pod: &PodTemplate) -> Option<(&str, &str)> {
-    let containers = pod
-        .spec
-        .containers
-        .iter()
-        .chain(pod.spec.init_containers.iter().flatten());
-    containers.into_iter().find_map(|container| {
-        let resources = container.resources.as_ref()?;
-        let mut requested = resources.limits.iter().chain(resources.requests.iter()).flatten();
-        requested
-            .find(|(name, quantity)| is_gpu_resource(name) && !is_zero(&quantity.0))
-            .map(|(name, _)| (container.name.as_str(), name.as_str()))
+/// The first GPU resource a container of the pod asks for, leaving out explicit zeros
+/// (`nvidia.com/gpu: 0` keeps a pod off GPUs).
+fn first_gpu_request(pod: &PodTemplate) -> Option<GpuRequest<'_>> {
+    gpu_requests(pod).into_iter().find(|request| {
+        let amount = request.limit.or(request.request).unwrap_or_default();
+        !amount.trim().parse::<f64>().is_ok_and(|n| n == 0.0)
     })
-}
-
-fn is_gpu_resource(name: &str) -> bool {
-    name == "nvidia.com/gpu"
-        || name.starts_with("nvidia.com/gpu.")
-        || name.starts_with("nvidia.com/mig-")
-        || name == "amd.com/gpu"
-        || name.starts_with("gpu.intel.com/")
-}
-
-fn is_zero(quantity: &str) -> bool {
-    quantity.trim().parse::<f64>().is_ok_and(|n| n == 0.0)
 }
 
 #[cfg(test)]
@@ -138,7 +126,10 @@ mod tests {
             assert_eq!(found[0].container.as_deref(), Some("server"));
             assert_eq!(found[0].severity, crate::Severity::High);
             assert_eq!(found[0].attack, ["T1552.005"]);
-            assert_eq!(found[0].field, "spec.template.metadata.labels");
+            assert_eq!(
+                found[0].field,
+                format!("spec.template.spec.containers[0].resources.limits[\"{resource}\"]")
+            );
             assert!(
                 found[0].message.contains(&format!("requests {resource}")),
                 "{}",

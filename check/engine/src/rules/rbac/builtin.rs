@@ -15,10 +15,23 @@ use tailor_kube::ObjectMeta;
 const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
-const ALL: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const ALL: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// `(apiGroups, resources, verbs)`.
-type RuleSpec = (&'static [&'static str], &'static [&'static str], &'static [&'static str]);
+type RuleSpec = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 const AGGREGATE_TO_ADMIN: &[RuleSpec] = &[
     (&["authorization.k8s.io"], &["localsubjectaccessreviews"], &["create"]),
@@ -28,11 +41,22 @@ const AGGREGATE_TO_ADMIN: &[RuleSpec] = &[
 const AGGREGATE_TO_EDIT: &[RuleSpec] = &[
     (
         &[""],
-        &["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"],
+        &[
+            "pods/attach",
+            "pods/exec",
+            "pods/portforward",
+            "pods/proxy",
+            "secrets",
+            "services/proxy",
+        ],
         READ,
     ),
     (&[""], &["serviceaccounts"], &["impersonate"]),
-    (&[""], &["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], WRITE),
+    (
+        &[""],
+        &["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"],
+        WRITE,
+    ),
     (&[""], &["pods/eviction"], &["create"]),
     (
         &[""],
@@ -138,8 +162,16 @@ const AGGREGATE_TO_VIEW: &[RuleSpec] = &[
         ],
         READ,
     ),
-    (&["autoscaling"], &["horizontalpodautoscalers", "horizontalpodautoscalers/status"], READ),
-    (&["batch"], &["cronjobs", "cronjobs/status", "jobs", "jobs/status"], READ),
+    (
+        &["autoscaling"],
+        &["horizontalpodautoscalers", "horizontalpodautoscalers/status"],
+        READ,
+    ),
+    (
+        &["batch"],
+        &["cronjobs", "cronjobs/status", "jobs", "jobs/status"],
+        READ,
+    ),
     (
         &["extensions"],
         &[
@@ -158,8 +190,16 @@ const AGGREGATE_TO_VIEW: &[RuleSpec] = &[
         ],
         READ,
     ),
-    (&["policy"], &["poddisruptionbudgets", "poddisruptionbudgets/status"], READ),
-    (&["networking.k8s.io"], &["ingresses", "ingresses/status", "networkpolicies"], READ),
+    (
+        &["policy"],
+        &["poddisruptionbudgets", "poddisruptionbudgets/status"],
+        READ,
+    ),
+    (
+        &["networking.k8s.io"],
+        &["ingresses", "ingresses/status", "networkpolicies"],
+        READ,
+    ),
 ];
 
 /// The built-in ClusterRoles, in bootstrap order.
@@ -180,11 +220,6 @@ pub static CLUSTER_ROLES: LazyLock<Vec<ClusterRole>> = LazyLock::new(|| {
         cluster_role("system:aggregate-to-view", None, Some("view"), AGGREGATE_TO_VIEW),
     ]
 });
-
-/// Whether `name` is one of the built-in roles bindings may reference by name.
-pub fn is_built_in(name: &str) -> bool {
-    CLUSTER_ROLES.iter().any(|role| role.metadata.name.as_deref() == Some(name))
-}
 
 /// A ClusterRole that aggregates the roles labelled `aggregate-to-<aggregates>` and is itself
 /// labelled `aggregate-to-<aggregated_into>`.

@@ -66,7 +66,10 @@ impl Subject {
     }
 
     pub fn user(name: &str) -> Subject {
-        match name.strip_prefix(SERVICE_ACCOUNT_USER_PREFIX).and_then(|rest| rest.split_once(':')) {
+        match name
+            .strip_prefix(SERVICE_ACCOUNT_USER_PREFIX)
+            .and_then(|rest| rest.split_once(':'))
+        {
             Some((namespace, account)) => Subject::service_account(Some(namespace), account),
             None => Subject {
                 kind: SubjectKind::User,
@@ -239,10 +242,6 @@ impl RoleDef<'_> {
     pub fn is_built_in(&self) -> bool {
         self.entry.is_none()
     }
-
-    pub fn is_aggregated(&self) -> bool {
-        !self.selectors.is_empty()
-    }
 }
 
 impl fmt::Display for RoleDef<'_> {
@@ -351,7 +350,7 @@ impl<'a> Permissions<'a> {
                     labels: role.metadata.labels.as_ref(),
                     selectors: &[],
                 }),
-                KubeObject::ClusterRole(role) => roles.push(cluster_role(role, Some(index), file)),
+                KubeObject::ClusterRole(role) => roles.push(cluster_role_def(role, Some(index), file)),
                 KubeObject::RoleBinding(binding) => bindings.push(BindingView {
                     entry: index,
                     file,
@@ -377,7 +376,7 @@ impl<'a> Permissions<'a> {
         for role in builtin::CLUSTER_ROLES.iter() {
             let name = role.metadata.name.as_deref().unwrap_or_default();
             if !roles.iter().any(|r| r.kind == RoleKind::ClusterRole && r.name == name) {
-                roles.push(cluster_role(role, None, None));
+                roles.push(cluster_role_def(role, None, None));
             }
         }
 
@@ -401,12 +400,21 @@ impl<'a> Permissions<'a> {
                 }
             }
         }
+        // Every definition of a name a binding references counts as bound, whichever one the
+        // binding resolved to.
+        let referenced: std::collections::HashSet<(RoleKind, Namespace, &str)> = grants
+            .iter()
+            .filter_map(|g| g.role)
+            .map(|id| (roles[id.0].kind, roles[id.0].namespace, roles[id.0].name))
+            .collect();
         let bound = reachable(
             &members,
-            grants
-                .iter()
-                .filter_map(|g| g.role)
-                .chain((0..roles.len()).filter(|&id| roles[id].is_built_in()).map(RoleId)),
+            (0..roles.len())
+                .filter(|&id| {
+                    let role = &roles[id];
+                    role.is_built_in() || referenced.contains(&(role.kind, role.namespace, role.name))
+                })
+                .map(RoleId),
         );
         Permissions {
             roles,
@@ -445,6 +453,11 @@ impl<'a> Permissions<'a> {
     /// The rules a grant gives (none when its role is unresolved).
     pub fn granted_rules(&self, grant: &Grant<'a>) -> &[GrantedRule<'a>] {
         grant.role.map(|id| self.rules(id)).unwrap_or_default()
+    }
+
+    /// Every subject a binding names.
+    pub fn subjects(&self) -> impl Iterator<Item = &Subject> {
+        self.by_subject.keys()
     }
 
     /// The grants whose binding names `subject` itself.
@@ -509,9 +522,10 @@ pub fn group_matches(rule: &PolicyRule, group: &str) -> bool {
 /// resource's subresource `sub`.
 pub fn resource_matches(rule: &PolicyRule, resource: &str) -> bool {
     let subresource = resource.split_once('/').map(|(_, sub)| sub);
-    rule.resources.iter().flatten().any(|r| {
-        r == "*" || r == resource || subresource.is_some_and(|sub| r.strip_prefix("*/") == Some(sub))
-    })
+    rule.resources
+        .iter()
+        .flatten()
+        .any(|r| r == "*" || r == resource || subresource.is_some_and(|sub| r.strip_prefix("*/") == Some(sub)))
 }
 
 /// A rule listing `resourceNames` allows only requests naming one of them (never a create or
@@ -523,7 +537,7 @@ pub fn names_match(rule: &PolicyRule, name: Option<&str>) -> bool {
     }
 }
 
-fn cluster_role<'a>(role: &'a rbac::ClusterRole, entry: Option<usize>, file: Option<&'a str>) -> RoleDef<'a> {
+fn cluster_role_def<'a>(role: &'a rbac::ClusterRole, entry: Option<usize>, file: Option<&'a str>) -> RoleDef<'a> {
     RoleDef {
         kind: RoleKind::ClusterRole,
         name: role.metadata.name.as_deref().unwrap_or_default(),
@@ -552,7 +566,11 @@ struct BindingView<'a> {
 }
 
 impl<'a> BindingView<'a> {
-    fn grant(&self, roles: &[RoleDef<'a>], by_name: &HashMap<(RoleKind, Namespace<'a>, &'a str), Vec<RoleId>>) -> Grant<'a> {
+    fn grant(
+        &self,
+        roles: &[RoleDef<'a>],
+        by_name: &HashMap<(RoleKind, Namespace<'a>, &'a str), Vec<RoleId>>,
+    ) -> Grant<'a> {
         let role_kind = if self.role_ref.kind == "Role" {
             RoleKind::Role
         } else {
@@ -565,17 +583,17 @@ impl<'a> BindingView<'a> {
             (RoleKind::Role, BindingKind::ClusterRoleBinding) => None,
             (RoleKind::ClusterRole, _) => Some(None),
         };
-        // Several definitions of one name (several inputs loaded together): the one from
-        // the binding's own file, else the last loaded, as `kubectl apply` would leave it.
-        let role = key_namespace
+        // Several definitions of one name (several installations scanned together): the one
+        // nearest the binding (its own file, else its folder, ...), else the last loaded, as
+        // `kubectl apply` would leave it.
+        let candidates = key_namespace
             .and_then(|namespace| by_name.get(&(role_kind, namespace, role_name)))
-            .and_then(|ids| {
-                ids.iter()
-                    .rev()
-                    .find(|id| roles[id.0].file.is_some() && roles[id.0].file == self.file)
-                    .or(ids.last())
-                    .copied()
-            });
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let role = candidates
+            .iter()
+            .max_by_key(|id| shared_path_length(roles[id.0].file, self.file))
+            .copied();
         let scope = match self.kind {
             BindingKind::RoleBinding => Scope::Namespace(self.namespace.map(str::to_owned)),
             BindingKind::ClusterRoleBinding => Scope::Cluster,
@@ -596,6 +614,15 @@ impl<'a> BindingView<'a> {
                 .filter_map(|(index, subject)| Some((index, Subject::of_binding(subject, self.namespace)?)))
                 .collect(),
         }
+    }
+}
+
+/// How many leading path components two files share (the whole path for the same file).
+fn shared_path_length(a: Option<&str>, b: Option<&str>) -> usize {
+    match (a, b) {
+        (Some(a), Some(b)) if a == b => usize::MAX,
+        (Some(a), Some(b)) => a.split('/').zip(b.split('/')).take_while(|(x, y)| x == y).count(),
+        _ => 0,
     }
 }
 
@@ -665,4 +692,353 @@ fn reachable(members: &[Vec<RoleId>], roots: impl IntoIterator<Item = RoleId>) -
         }
     }
     reached
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::rules::rbac::fixtures::*;
+    use crate::testing;
+
+    fn request<'r>(
+        verb: &'r str,
+        group: &'r str,
+        resource: &'r str,
+        namespace: Option<&'r str>,
+    ) -> ResourceRequest<'r> {
+        ResourceRequest {
+            verb,
+            group,
+            resource,
+            namespace,
+            name: None,
+        }
+    }
+
+    fn allowed(permissions: &Permissions, subject: &Subject, request: &ResourceRequest) -> bool {
+        permissions.authorize(subject, request).is_some()
+    }
+
+    #[test]
+    fn aggregated_cluster_role_holds_the_rules_of_the_roles_it_selects_transitively() {
+        let inventory = testing::inventory(&[
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "monitoring"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/aggregate-to-monitoring": "true"}}]}}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "metrics", "labels": {"example.com/aggregate-to-monitoring": "true"}},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchExpressions": [{"key": "tier", "operator": "In", "values": ["metrics"]}]}]},
+                "rules": [rule(&[""], &["services"], &["get"])]}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "node-metrics", "labels": {"tier": "metrics"}},
+                "rules": [rule(&[""], &["nodes/metrics"], &["get"])]}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "unrelated", "labels": {"tier": "web"}},
+                "rules": [rule(&[""], &["secrets"], &["get"])]}),
+            cluster_role_binding(
+                "monitoring",
+                "monitoring",
+                &[service_account_subject("mon", "prometheus")],
+            ),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        let prometheus = Subject::service_account(Some("mon"), "prometheus");
+        let rules = permissions.effective_rules(&prometheus);
+        let resources: Vec<&str> = rules
+            .iter()
+            .flat_map(|r| r.rule.rule.resources.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(resources, ["services", "nodes/metrics"]);
+        // Each rule is traced to the role that declares it.
+        assert_eq!(permissions.role(rules[1].rule.declared_by).name, "node-metrics");
+        assert!(allowed(
+            &permissions,
+            &prometheus,
+            &request("get", "", "nodes/metrics", None)
+        ));
+        assert!(!allowed(
+            &permissions,
+            &prometheus,
+            &request("get", "", "secrets", Some("mon"))
+        ));
+        // Aggregated members are granted through the aggregating role; the unrelated role is not.
+        let bound: Vec<&str> = permissions
+            .roles()
+            .filter(|(id, role)| !role.is_built_in() && permissions.is_bound(*id))
+            .map(|(_, role)| role.name)
+            .collect();
+        assert_eq!(bound, ["monitoring", "metrics", "node-metrics"]);
+    }
+
+    #[test]
+    fn aggregation_cycles_terminate() {
+        let aggregating = |name: &str, label: &str, selects: &str| {
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": name, "labels": {label: "true"}},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {selects: "true"}}]},
+                "rules": [rule(&[""], &[name], &["get"])]})
+        };
+        let inventory = testing::inventory(&[aggregating("a", "to-b", "to-a"), aggregating("b", "to-a", "to-b")]);
+        let permissions = Permissions::resolve(&inventory);
+        for (id, role) in permissions.roles().filter(|(_, role)| !role.is_built_in()) {
+            assert_eq!(
+                permissions.rules(id).len(),
+                2,
+                "{} holds its own rule and the other's",
+                role.name
+            );
+        }
+    }
+
+    #[test]
+    fn role_binding_to_a_cluster_role_grants_it_in_the_binding_namespace_only() {
+        let inventory = testing::inventory(&[
+            cluster_role("secret-reader", &[rule(&[""], &["secrets"], &["get"])]),
+            role_binding(
+                "ml",
+                "read",
+                "ClusterRole",
+                "secret-reader",
+                &[subject("User", "alice", None)],
+            ),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        let alice = Subject::user("alice");
+        assert_eq!(permissions.grants()[0].scope, Scope::Namespace(Some("ml".to_owned())));
+        assert!(allowed(
+            &permissions,
+            &alice,
+            &request("get", "", "secrets", Some("ml"))
+        ));
+        assert!(!allowed(
+            &permissions,
+            &alice,
+            &request("get", "", "secrets", Some("kube-system"))
+        ));
+        assert!(!allowed(&permissions, &alice, &request("get", "", "secrets", None)));
+    }
+
+    #[test]
+    fn role_binding_finds_the_role_of_its_own_namespace() {
+        let inventory = testing::inventory(&[
+            role("a", "reader", &[rule(&[""], &["configmaps"], &["get"])]),
+            role("b", "reader", &[rule(&[""], &["secrets"], &["get"])]),
+            role_binding("b", "read", "Role", "reader", &[subject("User", "bob", None)]),
+            // A ClusterRoleBinding cannot reference a Role.
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "bad"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+                "subjects": [subject("User", "carol", None)]}),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        let role = permissions.grants()[0].role.map(|id| permissions.role(id)).unwrap();
+        assert_eq!((role.namespace, role.name), (Some("b"), "reader"));
+        assert!(allowed(
+            &permissions,
+            &Subject::user("bob"),
+            &request("get", "", "secrets", Some("b"))
+        ));
+        assert_eq!(permissions.grants()[1].role, None);
+    }
+
+    #[test]
+    fn binding_resolves_a_name_defined_twice_to_the_nearest_definition() {
+        let mut inventory = testing::inventory(&[
+            cluster_role("manager", &[rule(&[""], &["configmaps"], &["get"])]),
+            cluster_role("manager", &[rule(&[""], &["secrets"], &["get"])]),
+            cluster_role_binding("manager", "manager", &[subject("User", "u", None)]),
+            cluster_role("manager", &[rule(&[""], &["pods"], &["get"])]),
+        ]);
+        for (entry, file) in inventory.entries.iter_mut().zip([
+            "a/config/rbac/role.yaml",
+            "b/config/rbac/role.yaml",
+            "b/config/rbac/binding.yaml",
+            "c/install.yaml",
+        ]) {
+            entry.source.file = file.to_owned();
+        }
+        let permissions = Permissions::resolve(&inventory);
+        let role = permissions.grants()[0].role.unwrap();
+        assert_eq!(
+            permissions.role(role).entry,
+            Some(1),
+            "the definition in the binding's folder"
+        );
+        // Every definition of the name counts as bound, whichever the binding resolved to.
+        assert!(permissions
+            .roles()
+            .filter(|(_, r)| !r.is_built_in())
+            .all(|(id, _)| permissions.is_bound(id)));
+    }
+
+    #[test]
+    fn service_account_subject_without_namespace_is_in_the_binding_namespace() {
+        let inventory = testing::inventory(&[
+            role("ml", "reader", &[rule(&[""], &["pods"], &["list"])]),
+            role_binding(
+                "ml",
+                "read",
+                "Role",
+                "reader",
+                &[subject("ServiceAccount", "trainer", None)],
+            ),
+            // The user name of a service account is that service account.
+            role_binding(
+                "ml",
+                "read-as-user",
+                "Role",
+                "reader",
+                &[subject("User", "system:serviceaccount:ml:server", None)],
+            ),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        assert_eq!(
+            permissions.grants()[0].subjects,
+            [(0, Subject::service_account(Some("ml"), "trainer"))]
+        );
+        let server = Subject::service_account(Some("ml"), "server");
+        assert!(allowed(&permissions, &server, &request("list", "", "pods", Some("ml"))));
+    }
+
+    #[test]
+    fn service_accounts_hold_what_their_groups_are_granted() {
+        let inventory = testing::inventory(&[
+            cluster_role("a", &[rule(&[""], &["configmaps"], &["get"])]),
+            cluster_role("b", &[rule(&[""], &["services"], &["get"])]),
+            cluster_role("c", &[rule(&[""], &["endpoints"], &["get"])]),
+            cluster_role_binding("all", "a", &[subject("Group", "system:serviceaccounts", None)]),
+            cluster_role_binding("ml", "b", &[subject("Group", "system:serviceaccounts:ml", None)]),
+            cluster_role_binding("everyone", "c", &[subject("Group", "system:authenticated", None)]),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        let grants = |subject: &Subject| -> Vec<&str> {
+            permissions.grants_to(subject).iter().map(|g| g.binding_name).collect()
+        };
+        assert_eq!(
+            grants(&Subject::service_account(Some("ml"), "x")),
+            ["all", "ml", "everyone"]
+        );
+        assert_eq!(grants(&Subject::service_account(Some("web"), "x")), ["all", "everyone"]);
+        assert_eq!(grants(&Subject::user("alice")), ["everyone"]);
+        assert!(permissions
+            .grants_naming(&Subject::service_account(Some("ml"), "x"))
+            .next()
+            .is_none());
+    }
+
+    #[test]
+    fn built_in_roles_are_known_and_extended_by_aggregation() {
+        let inventory = testing::inventory(&[
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "models-view", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+                "rules": [rule(&["serving.example.com"], &["models"], &["get"])]}),
+            cluster_role_binding("admins", "cluster-admin", &[subject("Group", "platform", None)]),
+            role_binding(
+                "ml",
+                "viewers",
+                "ClusterRole",
+                "view",
+                &[subject("User", "viewer", None)],
+            ),
+            role_binding(
+                "ml",
+                "editors",
+                "ClusterRole",
+                "edit",
+                &[subject("User", "editor", None)],
+            ),
+        ]);
+        let permissions = Permissions::resolve(&inventory);
+        let admin = Subject::group("platform");
+        assert!(allowed(
+            &permissions,
+            &admin,
+            &request("escalate", "rbac.authorization.k8s.io", "clusterroles", None)
+        ));
+        let viewer = Subject::user("viewer");
+        assert!(allowed(
+            &permissions,
+            &viewer,
+            &request("list", "apps", "deployments", Some("ml"))
+        ));
+        assert!(allowed(
+            &permissions,
+            &viewer,
+            &request("get", "serving.example.com", "models", Some("ml"))
+        ));
+        assert!(
+            !allowed(&permissions, &viewer, &request("get", "", "secrets", Some("ml"))),
+            "view excludes Secrets"
+        );
+        // edit aggregates view (and so the input's aggregate-to-view role) and its own rules.
+        let editor = Subject::user("editor");
+        assert!(allowed(
+            &permissions,
+            &editor,
+            &request("get", "serving.example.com", "models", Some("ml"))
+        ));
+        assert!(allowed(
+            &permissions,
+            &editor,
+            &request("create", "", "pods/exec", Some("ml"))
+        ));
+        assert!(!allowed(
+            &permissions,
+            &editor,
+            &request("create", "rbac.authorization.k8s.io", "rolebindings", Some("ml"))
+        ));
+        // A role aggregated into a built-in one counts as bound.
+        let (models, _) = permissions.roles().find(|(_, r)| r.name == "models-view").unwrap();
+        assert!(permissions.is_bound(models));
+    }
+
+    #[test]
+    fn bindings_to_roles_neither_loaded_nor_built_in_are_unresolved() {
+        let inventory = testing::inventory(&[cluster_role_binding(
+            "delegator",
+            "system:auth-delegator",
+            &[service_account_subject("ml", "x")],
+        )]);
+        let permissions = Permissions::resolve(&inventory);
+        let grant = &permissions.grants()[0];
+        assert_eq!((grant.role, grant.role_name), (None, "system:auth-delegator"));
+        assert!(permissions.granted_rules(grant).is_empty());
+        assert!(permissions
+            .effective_rules(&Subject::service_account(Some("ml"), "x"))
+            .is_empty());
+    }
+
+    #[test]
+    fn rule_matching_follows_the_rbac_authorizer() {
+        let named = PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["*/scale".to_owned(), "secrets".to_owned()]),
+            resource_names: Some(vec!["tls".to_owned()]),
+            verbs: vec!["get".to_owned(), "update".to_owned()],
+            ..PolicyRule::default()
+        };
+        let at = |verb, resource, name| ResourceRequest {
+            verb,
+            group: "",
+            resource,
+            namespace: Some("ml"),
+            name,
+        };
+        assert!(rule_allows(&named, &at("get", "secrets", Some("tls"))));
+        assert!(!rule_allows(&named, &at("get", "secrets", Some("other"))));
+        assert!(
+            !rule_allows(&named, &at("get", "secrets", None)),
+            "a list names no object"
+        );
+        assert!(rule_allows(
+            &named,
+            &at("update", "replicationcontrollers/scale", Some("tls"))
+        ));
+        assert!(!rule_allows(
+            &named,
+            &at("update", "replicationcontrollers", Some("tls"))
+        ));
+        assert!(!rule_allows(&named, &at("delete", "secrets", Some("tls"))));
+    }
 }

@@ -15,6 +15,15 @@ pub(crate) enum ContainerList {
 }
 
 impl ContainerList {
+    /// What a container of this list is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerList::Init => "init container",
+            ContainerList::Regular => "container",
+            ContainerList::Ephemeral => "ephemeral container",
+        }
+    }
+
     fn key(self) -> &'static str {
         match self {
             ContainerList::Init => "initContainers",
@@ -57,10 +66,7 @@ macro_rules! view {
 pub(crate) fn containers(spec: &PodSpec) -> impl Iterator<Item = ContainerView<'_>> {
     let init = spec.init_containers.as_deref().unwrap_or_default();
     let ephemeral = spec.ephemeral_containers.as_deref().unwrap_or_default();
-    let init = init
-        .iter()
-        .enumerate()
-        .map(|(i, c)| view!(ContainerList::Init, i, c));
+    let init = init.iter().enumerate().map(|(i, c)| view!(ContainerList::Init, i, c));
     let regular = spec
         .containers
         .iter()
@@ -102,12 +108,7 @@ impl ContainerView<'_> {
 /// `container "a"`, `init container "b"`, `ephemeral container "c"`.
 impl fmt::Display for ContainerView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.list {
-            ContainerList::Init => "init container",
-            ContainerList::Regular => "container",
-            ContainerList::Ephemeral => "ephemeral container",
-        };
-        write!(f, "{kind} {:?}", self.name)
+        write!(f, "{} {:?}", self.list.noun(), self.name)
     }
 }
 
@@ -123,18 +124,26 @@ mod tests {
             "containers":[{"name":"a"},{"name":"b","securityContext":{}}],
             "ephemeralContainers":[{"name":"e"}]}))
         .unwrap();
-        let views: Vec<(String, String)> = containers(&spec).map(|c| (c.to_string(), c.path().to_string())).collect();
+        let views: Vec<(String, String)> = containers(&spec)
+            .map(|c| (c.to_string(), c.path().to_string()))
+            .collect();
         assert_eq!(
             views,
             [
                 ("init container \"i\"".to_owned(), "spec.initContainers[0]".to_owned()),
                 ("container \"a\"".to_owned(), "spec.containers[0]".to_owned()),
                 ("container \"b\"".to_owned(), "spec.containers[1]".to_owned()),
-                ("ephemeral container \"e\"".to_owned(), "spec.ephemeralContainers[0]".to_owned()),
+                (
+                    "ephemeral container \"e\"".to_owned(),
+                    "spec.ephemeralContainers[0]".to_owned()
+                ),
             ]
         );
         let b = containers(&spec).nth(2).unwrap();
-        assert_eq!(b.security_context_or_container().to_string(), "spec.containers[1].securityContext");
+        assert_eq!(
+            b.security_context_or_container().to_string(),
+            "spec.containers[1].securityContext"
+        );
         let a = containers(&spec).nth(1).unwrap();
         assert_eq!(a.security_context_or_container().to_string(), "spec.containers[0]");
     }
