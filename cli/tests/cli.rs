@@ -1,54 +1,10 @@
 //! End-to-end tests of the `tailor` binary: real files, real processes, real exit codes.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
 use serde_json::Value;
 
-fn tailor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("tailor runs")
-}
-
-fn tailor_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(args)
-        .current_dir(repo_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tailor runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn object<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
-    report["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["kind"] == kind && o["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in report"))
-}
+use common::{json, object, repo_root, tailor, tailor_stdin, temp_dir};
 
 fn findings<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
     report["findings"]
@@ -57,13 +13,6 @@ fn findings<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|f| f["name"] == name)
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tailor-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

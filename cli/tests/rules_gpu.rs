@@ -3,75 +3,13 @@
 //! KServe GPU samples are consumers with exact blockers to `restricted`, and providers are told
 //! what their vendors' own manifests need instead of being shouted at.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::path::Path;
 
 use serde_json::{json, Value};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// A file or folder of the corpus, or `None` (after a loud notice) when the corpus is absent.
-fn corpus(path: &str) -> Option<PathBuf> {
-    let corpus = Path::new(CORPUS);
-    if !corpus.is_dir() {
-        eprintln!("SKIPPED: ../shared/corpus not found ({CORPUS})");
-        return None;
-    }
-    let path = corpus.join(path);
-    assert!(path.exists(), "{} is part of the corpus", path.display());
-    Some(path)
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-/// `tailor check PATHS... -o json`.
-fn check(paths: &[&Path]) -> Value {
-    let mut args = vec!["check".to_owned()];
-    args.extend(paths.iter().map(|p| p.to_str().unwrap().to_owned()));
-    args.extend(["-o".to_owned(), "json".to_owned()]);
-    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(&args)
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
-    json(&output)
-}
-
-/// `tailor check - -o json` on `stdin`.
-fn check_stdin(stdin: &str) -> Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["check", "-", "-o", "json"])
-        .current_dir(repo_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    json(&child.wait_with_output().unwrap())
-}
-
-fn object<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
-    report["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["kind"] == kind && o["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in the report"))
-}
+use common::{check, check_stdin, corpus_path, corpus_paths, object, repo_root};
 
 fn strings(value: &Value) -> Vec<&str> {
     value
@@ -117,7 +55,7 @@ const DEFAULT_BLOCKERS: [&str; 4] = [
 
 #[test]
 fn gpu_operator_driver_is_a_privileged_provider_with_host_pid_and_host_root() {
-    let Some(file) = corpus("NVIDIA__gpu-operator/assets/state-driver/0500_daemonset.yaml") else {
+    let Some(file) = corpus_path("NVIDIA__gpu-operator/assets/state-driver/0500_daemonset.yaml") else {
         return;
     };
     let report = check(&[&file]);
@@ -163,11 +101,11 @@ fn gpu_operator_driver_is_a_privileged_provider_with_host_pid_and_host_root() {
 
 #[test]
 fn nim_samples_are_gpu_consumers_with_exact_restricted_blockers() {
-    let Some(download) = corpus("NVIDIA__nim-deploy/kserve/scripts/download-single.yaml") else {
+    let Some(download) = corpus_path("NVIDIA__nim-deploy/kserve/scripts/download-single.yaml") else {
         return;
     };
     let Some(gke) =
-        corpus("GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/nemo-rl-on-gke/nemoRL/gemma3-27b-it/nim-gemma-deployment.yaml")
+        corpus_path("GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/nemo-rl-on-gke/nemoRL/gemma3-27b-it/nim-gemma-deployment.yaml")
     else {
         return;
     };
@@ -255,7 +193,7 @@ fn kserve_gpu_predictors_are_consumers_with_exact_restricted_blockers() {
         ),
     ];
     for (isvc, runtime) in pairs {
-        let (Some(isvc), Some(runtime)) = (corpus(isvc), corpus(runtime)) else {
+        let (Some(isvc), Some(runtime)) = (corpus_path(isvc), corpus_path(runtime)) else {
             return;
         };
         let pod = kserve_predictor_pod(&isvc, &runtime);
@@ -315,10 +253,10 @@ fn gpu_providers_are_told_what_their_vendors_run_them_with() {
         "intel__intel-device-plugins-for-kubernetes/deployments/gpu_plugin/base/intel-gpu-plugin.yaml",
         "ROCm__k8s-device-plugin/k8s-ds-amdgpu-labeller.yaml",
     ];
-    let Some(paths) = paths.iter().map(|p| corpus(p)).collect::<Option<Vec<PathBuf>>>() else {
+    let Some(paths) = corpus_paths(&paths) else {
         return;
     };
-    let report = check(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+    let report = check(&paths);
     let on = |file: &str, name: &str| gpu_findings(&report, Some(file), name);
 
     // NVIDIA's default plugin drops ALL capabilities: nothing to say.
@@ -359,7 +297,7 @@ fn gpu_providers_are_told_what_their_vendors_run_them_with() {
 
 #[test]
 fn on_the_whole_corpus_provider_findings_stay_on_daemonsets_and_no_consumer_leaks() {
-    let Some(all) = corpus(".") else {
+    let Some(all) = corpus_path(".") else {
         return;
     };
     let report = check(&[&all]);

@@ -2,47 +2,17 @@
 //! kube-prometheus (a policy per component), Online Boutique (per-service policies plus a
 //! deny-all), and a GKE GPU fine-tuning sample without any policy.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// The corpus folder, or `None` (after a loud notice) when the corpus is absent.
-fn corpus(folder: &str) -> Option<PathBuf> {
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        eprintln!("SKIPPED: ../shared/corpus not found ({CORPUS})");
-        return None;
-    }
-    Some(root.join(folder))
-}
-
-fn check(path: &Path) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["check".as_ref(), path.as_os_str(), "-o".as_ref(), "json".as_ref()])
-        .output()
-        .expect("tailor runs");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
+use common::{check, corpus_path, findings_of_rules, temp_dir};
 
 /// The findings of the network rules (`TLR-netpol-*`, `TLR-svc-*`).
 fn network_findings(report: &Value) -> Vec<&Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            let rule = f["rule"].as_str().unwrap();
-            rule.starts_with("TLR-netpol-") || rule.starts_with("TLR-svc-")
-        })
-        .collect()
+    findings_of_rules(report, &["TLR-netpol-", "TLR-svc-"])
 }
 
 /// `(rule, kind, name)` of each network finding, sorted.
@@ -69,19 +39,12 @@ fn finding<'a>(report: &'a Value, rule: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {rule} on {name}"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tailor-rules-network-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn kube_prometheus_policies_select_every_pod_and_only_the_default_deny_is_missing() {
-    let Some(folder) = corpus("prometheus-operator__kube-prometheus") else {
+    let Some(folder) = corpus_path("prometheus-operator__kube-prometheus") else {
         return;
     };
-    let report = check(&folder);
+    let report = check(&[&folder]);
     // Six workloads (blackbox-exporter, grafana, kube-state-metrics, node-exporter,
     // prometheus-adapter, prometheus-operator), each selected by its own policy for both
     // directions (matchLabels on the pod templates' labels): none is reported as unselected,
@@ -113,7 +76,7 @@ fn kube_prometheus_policies_select_every_pod_and_only_the_default_deny_is_missin
 /// kube-prometheus's manifests (with its Namespace) in a temporary folder, without the files
 /// `leave_out` names.
 fn kube_prometheus_without(name: &str, leave_out: impl Fn(&str) -> bool) -> Option<PathBuf> {
-    let folder = corpus("prometheus-operator__kube-prometheus/manifests")?;
+    let folder = corpus_path("prometheus-operator__kube-prometheus/manifests")?;
     let copy = temp_dir(name);
     for file in std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()) {
         let name = file.file_name().unwrap().to_str().unwrap().to_owned();
@@ -131,7 +94,7 @@ fn kube_prometheus_without_its_policies_is_an_unprotected_namespace() {
     let Some(copy) = kube_prometheus_without("no-policies", |name| name.ends_with("networkPolicy.yaml")) else {
         return;
     };
-    let report = check(&copy);
+    let report = check(&[&copy]);
     assert_eq!(
         summary(&report),
         [triple("TLR-netpol-namespace-no-policy", "Namespace", "monitoring")]
@@ -154,7 +117,7 @@ fn kube_prometheus_without_grafanas_policy_leaves_grafana_unselected() {
     let Some(copy) = kube_prometheus_without("no-grafana-policy", |name| name == "grafana-networkPolicy.yaml") else {
         return;
     };
-    let report = check(&copy);
+    let report = check(&[&copy]);
     assert_eq!(
         summary(&report),
         [
@@ -176,12 +139,12 @@ fn kube_prometheus_without_grafanas_policy_leaves_grafana_unselected() {
 
 #[test]
 fn online_boutique_with_its_policies_only_has_an_open_load_balancer() {
-    let Some(folder) = corpus("GoogleCloudPlatform__microservices-demo") else {
+    let Some(folder) = corpus_path("GoogleCloudPlatform__microservices-demo") else {
         return;
     };
     // The deny-all policy selects every pod; `frontend`'s own policy selects the pods behind
     // the public LoadBalancer, so only the missing source ranges remain.
-    let report = check(&folder);
+    let report = check(&[&folder]);
     assert_eq!(
         summary(&report),
         [triple("TLR-svc-lb-no-source-ranges", "Service", "frontend-external")]
@@ -197,12 +160,12 @@ fn online_boutique_with_its_policies_only_has_an_open_load_balancer() {
 
 #[test]
 fn online_boutique_release_alone_exposes_its_frontend_unprotected() {
-    let Some(folder) = corpus("GoogleCloudPlatform__microservices-demo/release") else {
+    let Some(folder) = corpus_path("GoogleCloudPlatform__microservices-demo/release") else {
         return;
     };
     // Without the network-policies component nothing selects the frontend's pods. The
     // manifests set no namespace and ship no policy, so the namespace is not judged.
-    let report = check(&folder);
+    let report = check(&[&folder]);
     assert_eq!(
         summary(&report),
         [
@@ -227,11 +190,11 @@ fn online_boutique_release_alone_exposes_its_frontend_unprotected() {
 #[test]
 fn gke_gpu_fine_tuning_job_can_reach_the_metadata_api() {
     let Some(folder) =
-        corpus("GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/axolotl-multimodal-finetuning-gemma")
+        corpus_path("GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/axolotl-multimodal-finetuning-gemma")
     else {
         return;
     };
-    let report = check(&folder);
+    let report = check(&[&folder]);
     assert_eq!(
         summary(&report),
         [

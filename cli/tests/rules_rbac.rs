@@ -4,49 +4,17 @@
 //! falco's deliberately risky roles, volcano's monitoring stack sharing the `default`
 //! account, and read-only roles that must stay quiet.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// The corpus paths, or `None` (after a loud notice) when the corpus is absent.
-fn corpus(paths: &[&str]) -> Option<Vec<PathBuf>> {
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        eprintln!("SKIPPED: ../shared/corpus not found ({CORPUS})");
-        return None;
-    }
-    Some(paths.iter().map(|path| root.join(path)).collect())
-}
-
-fn check(paths: &[PathBuf]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .arg("check")
-        .args(paths)
-        .args(["-o", "json"])
-        .output()
-        .expect("tailor runs");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
+use common::{check, corpus_paths, findings_of_rules};
 
 /// The RBAC and service-account findings (`TLR-rbac-*`, `TLR-sa-*`).
 fn rbac_findings(report: &Value) -> Vec<&Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            let rule = f["rule"].as_str().unwrap();
-            rule.starts_with("TLR-rbac-") || rule.starts_with("TLR-sa-")
-        })
-        .collect()
+    findings_of_rules(report, &["TLR-rbac-", "TLR-sa-"])
 }
 
 fn finding<'a>(report: &'a Value, rule: &str, kind: &str, name: &str) -> &'a Value {
@@ -78,7 +46,7 @@ fn line_in_object(file: &Path, kind: &str, name: &str, text: &str) -> u64 {
 
 #[test]
 fn longhorn_support_bundle_account_is_bound_to_cluster_admin() {
-    let Some(paths) = corpus(&["longhorn__longhorn/deploy/longhorn.yaml"]) else {
+    let Some(paths) = corpus_paths(&["longhorn__longhorn/deploy/longhorn.yaml"]) else {
         return;
     };
     let report = check(&paths);
@@ -128,7 +96,7 @@ fn longhorn_support_bundle_account_is_bound_to_cluster_admin() {
 
 #[test]
 fn argo_cd_application_controller_holds_wildcards_on_everything() {
-    let Some(paths) = corpus(&["argoproj__argo-cd/manifests/install.yaml"]) else {
+    let Some(paths) = corpus_paths(&["argoproj__argo-cd/manifests/install.yaml"]) else {
         return;
     };
     let report = check(&paths);
@@ -160,7 +128,7 @@ fn argo_cd_application_controller_holds_wildcards_on_everything() {
 
 #[test]
 fn gpu_operator_can_grant_itself_anything() {
-    let Some(paths) = corpus(&["NVIDIA__gpu-operator/config/rbac"]) else {
+    let Some(paths) = corpus_paths(&["NVIDIA__gpu-operator/config/rbac"]) else {
         return;
     };
     let report = check(&paths);
@@ -186,7 +154,7 @@ fn gpu_operator_can_grant_itself_anything() {
 
 #[test]
 fn falco_deliberately_risky_roles_are_flagged_at_their_rules() {
-    let Some(paths) = corpus(&["falcosecurity__event-generator/events/k8saudit/yaml"]) else {
+    let Some(paths) = corpus_paths(&["falcosecurity__event-generator/events/k8saudit/yaml"]) else {
         return;
     };
     let report = check(&paths);
@@ -207,7 +175,7 @@ fn falco_deliberately_risky_roles_are_flagged_at_their_rules() {
 
 #[test]
 fn workloads_sharing_a_default_account_with_bindings_are_flagged() {
-    let Some(paths) = corpus(&["volcano-sh__volcano/installer/volcano-monitoring.yaml"]) else {
+    let Some(paths) = corpus_paths(&["volcano-sh__volcano/installer/volcano-monitoring.yaml"]) else {
         return;
     };
     let report = check(&paths);
@@ -245,7 +213,7 @@ fn read_only_roles_give_no_high_findings() {
         "vllm-project__production-stack/operator/config/rbac",
         "prometheus-operator__kube-prometheus/manifests",
     ];
-    let Some(paths) = corpus(&viewers) else { return };
+    let Some(paths) = corpus_paths(&viewers) else { return };
     let report = check(&paths);
     let read_only: Vec<&str> = report["objects"]
         .as_array()

@@ -2,10 +2,13 @@
 //! pod: host paths, capabilities, users, root file systems, env secrets, images, limits) on the
 //! real-world corpus in `../shared/corpus` and on the bundled examples.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
+
+use common::{check, corpus, repo_root};
 
 /// The rules these tests are about.
 const WORKLOAD_RULES: &[&str] = &[
@@ -35,36 +38,6 @@ const IMPLIED_BY_RESTRICTED: &[&str] = &[
     "TLR-net-raw-not-dropped",
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The corpus, or `None` (after saying so loudly) where it is absent.
-fn corpus() -> Option<PathBuf> {
-    let corpus = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus")).to_path_buf();
-    if corpus.is_dir() {
-        Some(corpus)
-    } else {
-        eprintln!("SKIPPED: ../shared/corpus not found ({})", corpus.display());
-        None
-    }
-}
-
-fn check(path: &Path) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["check", path.to_str().unwrap(), "-o", "json"])
-        .current_dir(repo_root())
-        .output()
-        .expect("tailor runs");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
 /// The findings of `rule` on the object named `name`.
 fn findings<'a>(report: &'a Value, rule: &str, name: &str) -> Vec<&'a Value> {
     report["findings"]
@@ -85,7 +58,7 @@ fn source_line(file: &Path, line: &Value) -> String {
 fn falco_is_flagged_for_the_containerd_crio_and_docker_sockets() {
     let Some(corpus) = corpus() else { return };
     let file = corpus.join("falcosecurity__deploy-kubernetes/kubernetes/falco/templates/daemonset.yaml");
-    let report = check(&file);
+    let report = check(&[&file]);
     let sockets = findings(&report, "TLR-runtime-socket", "falco");
     let messages: Vec<&str> = sockets.iter().map(|f| f["message"].as_str().unwrap()).collect();
     for (runtime, path) in [
@@ -143,7 +116,7 @@ fn falco_is_flagged_for_the_containerd_crio_and_docker_sockets() {
 fn gpu_operator_driver_mounts_the_host_root() {
     let Some(corpus) = corpus() else { return };
     let file = corpus.join("NVIDIA__gpu-operator/assets/state-driver/0500_daemonset.yaml");
-    let report = check(&file);
+    let report = check(&[&file]);
     let root = findings(&report, "TLR-host-root-mount", "nvidia-driver-daemonset");
     assert_eq!(root.len(), 1, "{root:#?}");
     let finding = root[0];
@@ -167,7 +140,7 @@ fn gpu_operator_driver_mounts_the_host_root() {
 
 #[test]
 fn the_hardened_nim_example_has_no_workload_findings() {
-    let report = check(&repo_root().join("examples/gpu-inference/nim-hardened.yaml"));
+    let report = check(&[repo_root().join("examples/gpu-inference/nim-hardened.yaml")]);
     let workload: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()
@@ -186,7 +159,7 @@ fn the_hardened_nim_example_has_no_workload_findings() {
 #[test]
 fn restricted_pods_have_no_root_or_capability_findings() {
     let Some(corpus) = corpus() else { return };
-    let report = check(&corpus);
+    let report = check(&[&corpus]);
     let key = |v: &Value| {
         (
             v["file"].clone(),
@@ -227,7 +200,7 @@ fn kubernetes_docs_security_context_examples_honour_pod_level_users() {
         "security-context-5.yaml",
         "security-context-6.yaml",
     ] {
-        let report = check(&examples.join(file));
+        let report = check(&[examples.join(file)]);
         let root: Vec<&Value> = report["findings"]
             .as_array()
             .unwrap()
@@ -237,13 +210,13 @@ fn kubernetes_docs_security_context_examples_honour_pod_level_users() {
         assert!(root.is_empty(), "{file}: {root:#?}");
     }
     // No securityContext at all: the image decides, reported apart from an explicit root.
-    let report = check(&examples.join("security-context-3.yaml"));
+    let report = check(&[examples.join("security-context-3.yaml")]);
     let may = findings(&report, "TLR-may-run-as-root", "security-context-demo-3");
     assert_eq!(may.len(), 1);
     assert_eq!(may[0]["severity"], "info");
     assert!(findings(&report, "TLR-run-as-root", "security-context-demo-3").is_empty());
     // The NET_ADMIN example is reported by name.
-    let report = check(&examples.join("security-context-4.yaml"));
+    let report = check(&[examples.join("security-context-4.yaml")]);
     let capability = findings(&report, "TLR-capability-dangerous", "security-context-demo-4");
     assert_eq!(capability.len(), 1);
     assert!(capability[0]["message"]
@@ -260,13 +233,13 @@ fn kubernetes_docs_security_context_examples_honour_pod_level_users() {
 fn gpu_and_node_agents_on_the_corpus() {
     let Some(corpus) = corpus() else { return };
     // dcgm-exporter runs as root with SYS_ADMIN.
-    let report = check(&corpus.join("NVIDIA__dcgm-exporter/dcgm-exporter.yaml"));
+    let report = check(&[corpus.join("NVIDIA__dcgm-exporter/dcgm-exporter.yaml")]);
     let escape = findings(&report, "TLR-capability-escape", "dcgm-exporter");
     assert_eq!(escape.len(), 1);
     assert!(escape[0]["message"].as_str().unwrap().contains("adds SYS_ADMIN"));
     assert_eq!(findings(&report, "TLR-run-as-root", "dcgm-exporter").len(), 1);
     // kube-bench reads the node's credentials read-only.
-    let report = check(&corpus.join("aquasecurity__kube-bench/job.yaml"));
+    let report = check(&[corpus.join("aquasecurity__kube-bench/job.yaml")]);
     let read_only: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -283,7 +256,7 @@ fn gpu_and_node_agents_on_the_corpus() {
         );
     }
     // Archived monitoring agents mount the docker socket.
-    let report = check(&corpus.join("kubernetes__examples/_archived/sysdig-cloud/sysdig-daemonset.yaml"));
+    let report = check(&[corpus.join("kubernetes__examples/_archived/sysdig-cloud/sysdig-daemonset.yaml")]);
     let socket = findings(&report, "TLR-runtime-socket", "sysdig-agent");
     assert_eq!(socket.len(), 1);
     assert!(socket[0]["message"]

@@ -24,6 +24,8 @@ pub struct Entry {
     pub lines: LineTable,
 }
 
+// See `KubeObject`: one per loaded object, kept in a flat list.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum InventoryObject {
     /// A pod-bearing object and its pod (after admission defaulting).

@@ -29,7 +29,9 @@ pub use report::{Finding, InputError, ObjectReport, PssSummary, Report, Severity
 pub use rules::Rule;
 
 use serde_json::Value;
-use tailor_kube::{FieldPath, KubeObject, PodTemplate, Segment, TypeMeta};
+use tailor_kube::{
+    container_at, container_named, ContainerList, FieldPath, KubeObject, PodTemplate, Segment, TypeMeta,
+};
 use tailor_pss::{Evaluation, Level, Version};
 
 /// Maps a field path (relative to the object) to its 1-based line and column in the source.
@@ -164,19 +166,13 @@ fn ignore_annotation(value: &Value, locate: &dyn Locate) -> Option<report::Annot
 
 /// The image of the container called `name` (in any of the three container lists).
 pub fn container_image(pod: &PodTemplate, name: &str) -> Option<String> {
-    let spec = &pod.spec;
-    let regular = spec
-        .containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-        .find(|c| c.name == name);
-    regular.and_then(|c| c.image.clone()).or_else(|| {
-        spec.ephemeral_containers
-            .iter()
-            .flatten()
-            .find(|c| c.name == name)
-            .and_then(|c| c.image.clone())
-    })
+    let named = |list| container_named(&pod.spec, list, name);
+    // Containers, then init containers; ephemeral containers only where those give no image.
+    let declared = named(ContainerList::Regular).or_else(|| named(ContainerList::Init));
+    declared
+        .and_then(|c| c.image())
+        .or_else(|| named(ContainerList::Ephemeral).and_then(|c| c.image()))
+        .map(str::to_owned)
 }
 
 /// Fields of a workload that cross-object findings point at.
@@ -283,24 +279,12 @@ fn single_container(pod: &PodTemplate, fields: &[FieldPath]) -> Option<String> {
     let mut found: Option<&str> = None;
     for field in fields {
         let name = match field.segments() {
-            [Segment::Key(spec), Segment::Key(list), Segment::Index(i), ..] if spec == "spec" => match list.as_str() {
-                "containers" => pod.spec.containers.get(*i).map(|c| c.name.as_str()),
-                "initContainers" => pod
-                    .spec
-                    .init_containers
-                    .as_ref()
-                    .and_then(|l| l.get(*i))
-                    .map(|c| c.name.as_str()),
-                "ephemeralContainers" => pod
-                    .spec
-                    .ephemeral_containers
-                    .as_ref()
-                    .and_then(|l| l.get(*i))
-                    .map(|c| c.name.as_str()),
-                _ => None,
-            },
+            [Segment::Key(spec), Segment::Key(list), Segment::Index(i), ..] if spec == "spec" => {
+                ContainerList::from_key(list).and_then(|list| container_at(&pod.spec, list, *i))
+            }
             _ => None,
-        };
+        }
+        .map(|c| c.name());
         match (found, name) {
             (_, None) => return None,
             (None, Some(n)) => found = Some(n),

@@ -7,11 +7,10 @@ use tailor_pss::Level;
 
 use crate::report::{Finding, ObjectReport, Report, Severity};
 
-/// `-o json`: the `tailor.check/v1` document.
-pub fn json(report: &Report) -> String {
-    let mut out = serde_json::to_string_pretty(report).expect("the report model always serialises");
-    out.push('\n');
-    out
+/// `-o json`: the `tailor.check/v1` document, written to `out`.
+pub fn json(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// ANSI styling, or none (not a terminal, or `NO_COLOR`).

@@ -4,11 +4,11 @@
 
 #![allow(dead_code)] // shared by the rule families' tests; not every helper is used by each
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::{FieldPath, KubeObject, PodBearingKind, PodTemplate, TypeMeta};
 
-use crate::{check_object, CheckOptions, CheckedObject, Entry, Finding, Inventory, Locate, ObjectSource};
+use crate::{check_object, CheckOptions, CheckedObject, Entry, Finding, Inventory, Locate, ObjectSource, Rule};
 
 struct FixedLine(u32);
 
@@ -58,28 +58,12 @@ pub fn check_all(objects: &[Value]) -> Vec<CheckedObject> {
         .collect()
 }
 
-/// The inventory of `objects`, as `tailor check` builds it.
-pub fn inventory(objects: &[Value]) -> Inventory {
-    let mut inventory = Inventory::default();
-    for (object_index, checked) in check_all(objects).into_iter().enumerate() {
-        if let Some((source, object, lines)) = checked.inventory {
-            inventory.entries.push(Entry {
-                object_index,
-                source,
-                object,
-                lines,
-            });
-        }
-    }
-    inventory
-}
-
-/// Every finding on `objects`: per-object and cross-object, as `tailor check` reports them.
-pub fn findings(objects: &[Value]) -> Vec<Finding> {
-    let checked = check_all(objects);
+/// The per-object findings on `objects` and the inventory the cross-object analyses get, as
+/// `tailor check` builds them.
+fn check_and_collect(objects: &[Value]) -> (Vec<Finding>, Inventory) {
     let mut inventory = Inventory::default();
     let mut findings = Vec::new();
-    for (object_index, checked) in checked.into_iter().enumerate() {
+    for (object_index, checked) in check_all(objects).into_iter().enumerate() {
         findings.extend(checked.findings);
         if let Some((source, object, lines)) = checked.inventory {
             inventory.entries.push(Entry {
@@ -90,8 +74,28 @@ pub fn findings(objects: &[Value]) -> Vec<Finding> {
             });
         }
     }
+    (findings, inventory)
+}
+
+/// The inventory of `objects`, as `tailor check` builds it.
+pub fn inventory(objects: &[Value]) -> Inventory {
+    check_and_collect(objects).1
+}
+
+/// Every finding on `objects`: per-object and cross-object, as `tailor check` reports them.
+pub fn findings(objects: &[Value]) -> Vec<Finding> {
+    let (mut findings, inventory) = check_and_collect(objects);
     findings.extend(crate::analyse(&inventory).into_iter().map(|(_, f)| f));
     findings
+}
+
+/// The findings of `rules` on a Pod named `p` with `spec`.
+pub fn pod_findings(spec: Value, rules: &[&Rule]) -> Vec<Finding> {
+    let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":spec});
+    findings(&[pod])
+        .into_iter()
+        .filter(|f| rules.iter().any(|rule| rule.id == f.rule))
+        .collect()
 }
 
 /// The IDs of the findings on `objects` whose rule starts with `prefix`, sorted.

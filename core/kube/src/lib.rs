@@ -9,17 +9,21 @@
 //! - [`workload`]: which kinds carry a pod (Pod, PodTemplate, ReplicationController, ReplicaSet,
 //!   Deployment, StatefulSet, DaemonSet, Job, CronJob and their legacy API groups) and how to
 //!   extract the pod metadata and spec that Pod Security admission evaluates;
+//! - [`containers`](mod@containers): every container of a pod (init, regular, ephemeral) through one
+//!   [`ContainerView`], with its path in the pod;
 //! - [`objects`]: typed RBAC, ServiceAccount, NetworkPolicy, Service, Namespace and
 //!   ResourceQuota objects for the analyses that look across objects;
 //! - [`defaults`]: the API-server defaulting that admission decisions depend on.
 //!
 //! It is pure: no I/O, no async, no printing. It must not depend on any other Tailor crate.
 
+pub mod containers;
 pub mod defaults;
 pub mod objects;
 pub mod path;
 pub mod workload;
 
+pub use containers::{container_at, container_named, containers, containers_in, ContainerList, ContainerView};
 pub use k8s_openapi;
 pub use k8s_openapi::api::core::v1::{
     Capabilities, Container, EphemeralContainer, PodSecurityContext, PodSpec, SecurityContext, Volume,

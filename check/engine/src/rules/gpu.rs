@@ -16,15 +16,17 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use tailor_kube::k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec, Volume, VolumeMount};
-use tailor_kube::{FieldPath, KubeObject, PodBearingKind, PodTemplate};
+use tailor_kube::{containers_in, ContainerList, ContainerView, FieldPath, KubeObject, PodBearingKind, PodTemplate};
 
 pub use classify::{classify, Classification, Component, Role, Vendor};
 use classify::{
-    containers, gpu_allocations, gpu_requests, host_paths, normalize_path, DevicePath, GpuRequest, PodContainer,
+    declared_containers, gpu_allocations, gpu_requests, host_paths, normalize_path, DevicePath, GpuRequest,
 };
 
 use super::attack::*;
-use super::Rule;
+use super::capabilities;
+use super::text::{capped_list, plain_list, quoted_list};
+use super::{Hits, Rule};
 use crate::report::Severity;
 use crate::{Hit, Inventory, InventoryObject, WorkloadContext};
 
@@ -135,7 +137,7 @@ pub static RULES: &[Rule] = &[
 pub fn check(context: &WorkloadContext) -> Vec<Hit> {
     let pod = context.pod;
     let gpu = classify(pod, context.source.name.as_deref());
-    let mut hits = Hits { pod, hits: Vec::new() };
+    let mut hits = Hits::new(pod);
     requests_without_limits(pod, &mut hits);
     match gpu.role {
         Role::Consumer => {
@@ -158,23 +160,6 @@ pub fn analysed_fields(pod: &PodTemplate) -> Vec<FieldPath> {
     gpu_allocations(pod).iter().map(GpuRequest::field).collect()
 }
 
-/// Collects hits, placing fields (relative to the pod) in the object.
-struct Hits<'p> {
-    pod: &'p PodTemplate,
-    hits: Vec<Hit>,
-}
-
-impl Hits<'_> {
-    fn add(&mut self, rule: &'static Rule, field: FieldPath, container: Option<&str>, message: String) {
-        self.hits.push(Hit {
-            rule,
-            message,
-            field: self.pod.path.join(&field),
-            container: container.map(str::to_owned),
-        });
-    }
-}
-
 fn requests_without_limits(pod: &PodTemplate, hits: &mut Hits) {
     for request in gpu_requests(pod) {
         let Some(amount) = request.request else {
@@ -195,7 +180,7 @@ fn requests_without_limits(pod: &PodTemplate, hits: &mut Hits) {
             ),
             Some(_) => continue,
         };
-        let field = request.container.field().key("resources").key("requests").key(resource);
+        let field = request.container.path().key("resources").key("requests").key(resource);
         hits.add(&REQUEST_WITHOUT_LIMIT, field, Some(container), message);
     }
 }
@@ -214,14 +199,14 @@ fn same_quantity(a: &str, b: &str) -> bool {
 fn env_leaks(pod: &PodTemplate, hits: &mut Hits) {
     let requests = gpu_allocations(pod);
     let mut sets_nvidia_env = false;
-    for container in containers(pod) {
+    for container in declared_containers(pod) {
         let name = container.name();
-        if requests.iter().any(|r| r.container.field() == container.field()) {
+        if requests.iter().any(|r| r.container.path() == container.path()) {
             continue;
         }
-        let env = container.field().key("env");
-        let visible = classify::visible_devices(container.container);
-        let capabilities = classify::env_var(container.container, "NVIDIA_DRIVER_CAPABILITIES");
+        let env = container.path().key("env");
+        let visible = classify::visible_devices(&container);
+        let capabilities = classify::env_var(&container, "NVIDIA_DRIVER_CAPABILITIES");
         sets_nvidia_env |= visible.is_some() || capabilities.is_some();
         match (visible, capabilities) {
             (Some((index, classify::VisibleDevices::Devices(value))), _) => {
@@ -286,10 +271,10 @@ fn device_plugin_route(vendor: Vendor) -> &'static str {
 }
 
 /// The mounts of `volume`, with their containers.
-fn mounts<'p>(pod: &'p PodTemplate, volume: &Volume) -> Vec<(PodContainer<'p>, &'p VolumeMount)> {
-    containers(pod)
+fn mounts<'p>(pod: &'p PodTemplate, volume: &Volume) -> Vec<(ContainerView<'p>, &'p VolumeMount)> {
+    declared_containers(pod)
         .flat_map(|c| {
-            let mounts = c.container.volume_mounts.iter().flatten();
+            let mounts = c.volume_mounts().iter();
             mounts.filter(|m| m.name == volume.name).map(move |m| (c, m))
         })
         .collect()
@@ -299,25 +284,10 @@ fn is_read_only(mount: &VolumeMount) -> bool {
     mount.read_only == Some(true)
 }
 
-/// `"a" and "b"`.
-fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let items: Vec<String> = items.into_iter().map(|i| format!("\"{i}\"")).collect();
-    plain_list(&items)
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn plain_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 /// The single container in `mounts`, if only one mounts the volume.
-fn single<'p>(mounts: &[(PodContainer<'p>, &VolumeMount)]) -> Option<&'p str> {
+fn single<'p>(mounts: &[(ContainerView<'p>, &VolumeMount)]) -> Option<&'p str> {
     match mounts {
-        [(only, _)] => Some(&only.container.name),
+        [(only, _)] => Some(only.name()),
         _ => None,
     }
 }
@@ -403,12 +373,6 @@ fn provider_devices(pod: &PodTemplate, gpu: &Classification, hits: &mut Hits) {
     }
 }
 
-/// A capability name as the runtime reads it: upper case, without `CAP_`.
-fn canonical_capability(name: &str) -> String {
-    let upper = name.trim().to_ascii_uppercase();
-    upper.strip_prefix("CAP_").map(str::to_owned).unwrap_or(upper)
-}
-
 /// What a container holds beyond a plain container: privileged mode, or SYS_ADMIN (alone or
 /// through ALL), at the field that grants it.
 enum Privilege {
@@ -416,11 +380,11 @@ enum Privilege {
     Capability(String, FieldPath),
 }
 
-fn privileges(container: &PodContainer) -> Vec<Privilege> {
-    let Some(context) = &container.container.security_context else {
+fn privileges(container: &ContainerView) -> Vec<Privilege> {
+    let Some(context) = container.security_context() else {
         return Vec::new();
     };
-    let field = container.field().key("securityContext");
+    let field = container.path().key("securityContext");
     if context.privileged == Some(true) {
         return vec![Privilege::Privileged(field.key("privileged"))];
     }
@@ -432,7 +396,7 @@ fn privileges(container: &PodContainer) -> Vec<Privilege> {
     added
         .iter()
         .enumerate()
-        .map(|(i, cap)| (i, canonical_capability(cap)))
+        .map(|(i, cap)| (i, capabilities::canonical(cap)))
         .filter(|(_, cap)| cap == "SYS_ADMIN" || cap == "ALL")
         .map(|(i, cap)| Privilege::Capability(cap, field.clone().key("capabilities").key("add").index(i)))
         .collect()
@@ -440,7 +404,7 @@ fn privileges(container: &PodContainer) -> Vec<Privilege> {
 
 fn consumer_privileges(pod: &PodTemplate, gpu: &Classification, hits: &mut Hits) {
     let route = device_plugin_route(gpu.vendor);
-    for container in containers(pod) {
+    for container in declared_containers(pod) {
         let name = container.name();
         for privilege in privileges(&container) {
             let (field, message) = match privilege {
@@ -479,7 +443,7 @@ fn provider_privileges(pod: &PodTemplate, gpu: &Classification, component: Compo
     let mut privileged = Vec::new();
     let mut capabilities = Vec::new();
     let mut first_field = None;
-    for container in containers(pod) {
+    for container in declared_containers(pod) {
         for privilege in privileges(&container) {
             let field = match privilege {
                 Privilege::Privileged(field) => {
@@ -504,7 +468,7 @@ fn provider_privileges(pod: &PodTemplate, gpu: &Classification, component: Compo
         many => Some(format!(
             "{} privileged containers ({})",
             many.len(),
-            quoted_list(many.iter().map(PodContainer::name))
+            quoted_list(many.iter().map(ContainerView::name))
         )),
     };
     let mut holdings: Vec<String> = privileged_list.into_iter().chain(capabilities).collect();
@@ -512,7 +476,7 @@ fn provider_privileges(pod: &PodTemplate, gpu: &Classification, component: Compo
     let holdings = plain_list(&holdings);
     let (needs, narrowest) = (component.needs(gpu.vendor), component.narrowest());
     // Bidirectional mount propagation is only allowed in privileged containers.
-    let (bound, optional): (Vec<PodContainer>, Vec<PodContainer>) =
+    let (bound, optional): (Vec<ContainerView>, Vec<ContainerView>) =
         privileged.iter().partition(|c| has_bidirectional_mount(c));
     let excess = !optional.is_empty() && component.needs_privileged(gpu.vendor, pod) == Some(false);
     if !excess {
@@ -527,7 +491,7 @@ fn provider_privileges(pod: &PodTemplate, gpu: &Classification, component: Compo
         [] => String::new(),
         bound => format!(
             " ({} keeps it for Bidirectional mount propagation, which requires it)",
-            quoted_list(bound.iter().map(PodContainer::name))
+            quoted_list(bound.iter().map(ContainerView::name))
         ),
     };
     let message = format!(
@@ -535,15 +499,15 @@ fn provider_privileges(pod: &PodTemplate, gpu: &Classification, component: Compo
          {narrowest}.",
         gpu.describe(),
         component.name(gpu.vendor),
-        quoted_list(optional.iter().map(PodContainer::name)),
+        quoted_list(optional.iter().map(ContainerView::name)),
     );
     hits.add(&PROVIDER_EXCESS_PRIVILEGE, field, container, message);
 }
 
-fn has_bidirectional_mount(container: &PodContainer) -> bool {
-    let mounts = container.container.volume_mounts.iter().flatten();
-    mounts
-        .into_iter()
+fn has_bidirectional_mount(container: &ContainerView) -> bool {
+    container
+        .volume_mounts()
+        .iter()
         .any(|m| m.mount_propagation.as_deref() == Some("Bidirectional"))
 }
 
@@ -690,9 +654,9 @@ fn writable_model_volumes(context: &WorkloadContext, hits: &mut Hits) {
     let volumes = pod.spec.volumes.as_deref().unwrap_or_default();
     let replicas = replicas(pod.kind, context.object);
     // Init containers are where weights are usually written; the serving containers read.
-    for container in containers(pod).filter(|c| !c.is_init()) {
+    for container in containers_in(&pod.spec, ContainerList::Regular) {
         let name = container.name();
-        for (index, mount) in container.container.volume_mounts.iter().flatten().enumerate() {
+        for (index, mount) in container.volume_mounts().iter().enumerate() {
             let path = mount.mount_path.as_str();
             let text = format!("{} {}", mount.name, path).to_ascii_lowercase();
             let cache_path = is_cache_path(container, path);
@@ -712,7 +676,7 @@ fn writable_model_volumes(context: &WorkloadContext, hits: &mut Hits) {
                 continue;
             };
             let cache = cache_path || text.contains("cache");
-            let field = container.field().key("volumeMounts").index(index);
+            let field = container.path().key("volumeMounts").index(index);
             let message = if !cache {
                 format!(
                     "container \"{name}\" mounts {storage} (volume \"{}\") at {path} writable: a compromised server \
@@ -746,10 +710,10 @@ fn writable_model_volumes(context: &WorkloadContext, hits: &mut Hits) {
 }
 
 /// Whether `path` holds the download cache the container's environment points at.
-fn is_cache_path(container: PodContainer, path: &str) -> bool {
+fn is_cache_path(container: ContainerView, path: &str) -> bool {
     let path = normalize_path(path);
     CACHE_VARIABLES.iter().any(|variable| {
-        classify::env_var(container.container, variable)
+        classify::env_var(&container, variable)
             .and_then(|(_, var)| var.value.as_deref())
             .is_some_and(|value| {
                 let value = normalize_path(value);
@@ -816,9 +780,8 @@ pub fn analyse(inventory: &Inventory) -> Vec<(usize, Hit)> {
                 plain_list(&names)
             ),
             n => format!(
-                "it and {n} other GPU workloads without a namespace ({} and {} more)",
-                names[..3].join(", "),
-                n - 3
+                "it and {n} other GPU workloads without a namespace ({})",
+                capped_list(&names, 3)
             ),
         };
         let quotas_beside = if quotas.contains_key(&None) {
@@ -949,8 +912,8 @@ fn scope_matches(scope: &str, operator: &str, values: &[String], pod: &PodTempla
 
 /// BestEffort QoS: no container requests or limits CPU or memory (extended resources do not count).
 fn is_best_effort(pod: &PodTemplate) -> bool {
-    !containers(pod).any(|c| {
-        c.container.resources.as_ref().is_some_and(|r| {
+    !declared_containers(pod).any(|c| {
+        c.resources().is_some_and(|r| {
             [&r.limits, &r.requests]
                 .into_iter()
                 .flatten()

@@ -2,16 +2,22 @@
 //! a severity, ATT&CK for Containers techniques and a remediation.
 //!
 //! Each family of rules lives in its own module with its own `RULES` table; [`all`] chains
-//! them, and a test keeps IDs unique.
+//! them, and a test keeps IDs unique. What the families share: `Hits` for the rules that look
+//! at one pod, `capabilities` for capability names and `text` for the wording of messages.
 
 pub mod attack;
+mod capabilities;
 pub mod gpu;
 pub mod network;
 pub mod pss;
 pub mod rbac;
+mod text;
 pub mod workload;
 
+use tailor_kube::{FieldPath, PodTemplate};
+
 use crate::report::Severity;
+use crate::Hit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -39,6 +45,32 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
 /// Looks a rule up by ID.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     all().find(|rule| rule.id == id)
+}
+
+/// Collects the hits of the rules that look at one pod, placing fields (relative to the pod)
+/// in the object.
+pub(crate) struct Hits<'p> {
+    pod: &'p PodTemplate,
+    hits: Vec<Hit>,
+}
+
+impl<'p> Hits<'p> {
+    pub fn new(pod: &'p PodTemplate) -> Self {
+        Hits { pod, hits: Vec::new() }
+    }
+
+    pub fn add(&mut self, rule: &'static Rule, field: FieldPath, container: Option<&str>, message: String) {
+        self.hits.push(Hit {
+            rule,
+            message,
+            field: self.pod.path.join(&field),
+            container: container.map(str::to_owned),
+        });
+    }
+
+    pub fn into_hits(self) -> Vec<Hit> {
+        self.hits
+    }
 }
 
 #[cfg(test)]

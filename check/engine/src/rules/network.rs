@@ -14,6 +14,7 @@ pub mod policies;
 pub mod selectors;
 
 use super::attack::*;
+use super::text::capped_list;
 use super::Rule;
 use crate::report::Severity;
 use crate::{Hit, Inventory};
@@ -127,27 +128,15 @@ fn namespace_name(namespace: Option<&str>) -> String {
     }
 }
 
-/// `items` without repetitions, in their first order (several files may define objects of
-/// the same kind and name).
-fn distinct(mut items: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    items.retain(|item| seen.insert(item.clone()));
-    items
-}
-
 /// A list for a message: at most five items, then how many more.
 fn list(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut text = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > SHOWN {
-        text.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    text
+    capped_list(items, 5)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::text::distinct;
 
     #[test]
     fn rules_are_registered_and_named_by_family() {

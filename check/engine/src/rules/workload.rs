@@ -8,7 +8,6 @@
 //! by every container that does not set its own, as the kubelet does.
 
 mod capabilities;
-mod containers;
 mod host_paths;
 mod identity;
 mod images;
@@ -16,9 +15,9 @@ mod resources;
 mod root_filesystem;
 mod secrets;
 
-use tailor_kube::{FieldPath, PodTemplate};
+use tailor_kube::PodTemplate;
 
-use super::Rule;
+use super::{Hits, Rule};
 use crate::{Hit, WorkloadContext};
 
 /// The workload rules, by concern.
@@ -42,10 +41,7 @@ pub static RULES: &[Rule] = &[
 
 /// Every workload rule's hits on one pod.
 pub fn check(context: &WorkloadContext) -> Vec<Hit> {
-    let mut hits = Hits {
-        pod: context.pod,
-        hits: Vec::new(),
-    };
+    let mut hits = Hits::new(context.pod);
     host_paths::check(context.pod, &mut hits);
     capabilities::check(context.pod, &mut hits);
     identity::check(context.pod, &mut hits);
@@ -53,38 +49,12 @@ pub fn check(context: &WorkloadContext) -> Vec<Hit> {
     secrets::check(context.pod, &mut hits);
     images::check(context.pod, &mut hits);
     resources::check(context.pod, &mut hits);
-    hits.hits
-}
-
-/// Collects hits, placing fields (relative to the pod) in the object.
-struct Hits<'a> {
-    pod: &'a PodTemplate,
-    hits: Vec<Hit>,
-}
-
-impl Hits<'_> {
-    fn add(&mut self, rule: &'static Rule, field: FieldPath, container: Option<&str>, message: String) {
-        self.hits.push(Hit {
-            rule,
-            message,
-            field: self.pod.path.join(&field),
-            container: container.map(str::to_owned),
-        });
-    }
+    hits.into_hits()
 }
 
 /// Windows pods have no Linux users, capabilities or read-only root file systems.
 fn is_windows(pod: &PodTemplate) -> bool {
     pod.spec.os.as_ref().is_some_and(|os| os.name == "windows")
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn plain_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }
 
 #[cfg(test)]

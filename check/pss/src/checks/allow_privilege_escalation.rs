@@ -2,10 +2,9 @@
 //! `securityContext.allowPrivilegeEscalation: false`. Introduced in v1.8; from v1.25 Windows
 //! pods are exempt. Unset fails like `true` does.
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::Setters;
-use super::visit::containers;
 use super::{is_windows_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -23,13 +22,13 @@ pub static CHECK: Check = Check {
 fn allow_privilege_escalation_1_8(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut bad = Setters::default();
     for c in containers(spec) {
-        let value = c.security_context.and_then(|sc| sc.allow_privilege_escalation);
+        let value = c.security_context().and_then(|sc| sc.allow_privilege_escalation);
         if value != Some(false) {
             let field = match value {
                 Some(_) => c.path_to("securityContext.allowPrivilegeEscalation"),
                 None => c.security_context_or_container(),
             };
-            bad.container(c.name, field);
+            bad.container(c.name(), field);
         }
     }
     if bad.is_empty() {

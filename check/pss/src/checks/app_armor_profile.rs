@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use tailor_kube::k8s_openapi::api::core::v1::AppArmorProfile;
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::{go_quote, pluralize, quote_list, Setters};
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -46,10 +45,10 @@ fn app_armor_profile_1_0(meta: &ObjectMeta, spec: &PodSpec) -> CheckResult {
         bad.pod(FieldPath::keys("spec.securityContext.appArmorProfile.type"));
     }
     for c in containers(spec) {
-        let profile = c.security_context.and_then(|sc| sc.app_armor_profile.as_ref());
+        let profile = c.security_context().and_then(|sc| sc.app_armor_profile.as_ref());
         if let Some(profile) = profile.filter(forbidden_profile) {
             bad_types.insert(profile.type_.as_str());
-            bad.container(c.name, c.path_to("securityContext.appArmorProfile.type"));
+            bad.container(c.name(), c.path_to("securityContext.appArmorProfile.type"));
         }
     }
 

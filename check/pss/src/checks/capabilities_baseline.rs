@@ -4,10 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::{quote_list, Setters};
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -41,7 +40,7 @@ fn capabilities_baseline_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut forbidden = BTreeSet::new();
     for c in containers(spec) {
         let added = c
-            .security_context
+            .security_context()
             .and_then(|sc| sc.capabilities.as_ref())
             .and_then(|caps| caps.add.as_deref())
             .unwrap_or_default();
@@ -53,7 +52,7 @@ fn capabilities_baseline_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
             }
         }
         if !fields.is_empty() {
-            bad.container_fields(c.name, fields);
+            bad.container_fields(c.name(), fields);
         }
     }
     if bad.is_empty() {

@@ -4,10 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::{quote_list, Setters};
-use super::visit::containers;
 use super::{capabilities_baseline, is_windows_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -27,9 +26,9 @@ fn capabilities_restricted_1_22(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut adding_forbidden = Setters::default();
     let mut forbidden = BTreeSet::new();
     for c in containers(spec) {
-        let Some(caps) = c.security_context.and_then(|sc| sc.capabilities.as_ref()) else {
+        let Some(caps) = c.security_context().and_then(|sc| sc.capabilities.as_ref()) else {
             // Nothing else is checked for a container without capabilities.
-            missing_drop_all.container(c.name, c.security_context_or_container());
+            missing_drop_all.container(c.name(), c.security_context_or_container());
             continue;
         };
         // Exactly `ALL`: neither `all` nor every capability by name counts.
@@ -38,7 +37,7 @@ fn capabilities_restricted_1_22(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
                 Some(_) => c.path_to("securityContext.capabilities.drop"),
                 None => c.path_to("securityContext.capabilities"),
             };
-            missing_drop_all.container(c.name, field);
+            missing_drop_all.container(c.name(), field);
         }
         let mut fields = Vec::new();
         for (j, capability) in caps.add.iter().flatten().enumerate() {
@@ -48,7 +47,7 @@ fn capabilities_restricted_1_22(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
             }
         }
         if !fields.is_empty() {
-            adding_forbidden.container_fields(c.name, fields);
+            adding_forbidden.container_fields(c.name(), fields);
         }
     }
     let mut details = Vec::with_capacity(2);

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::{pluralize, Setters};
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -23,7 +22,7 @@ fn host_ports_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut ports = BTreeSet::new();
     for c in containers(spec) {
         let mut fields = Vec::new();
-        for (j, port) in c.ports.iter().enumerate() {
+        for (j, port) in c.ports().iter().enumerate() {
             let host_port = port.host_port.unwrap_or(0);
             if host_port != 0 {
                 ports.insert(host_port.to_string());
@@ -31,7 +30,7 @@ fn host_ports_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
             }
         }
         if !fields.is_empty() {
-            bad.container_fields(c.name, fields);
+            bad.container_fields(c.name(), fields);
         }
     }
     if bad.is_empty() {

@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use tailor_kube::k8s_openapi::api::core::v1::{HTTPGetAction, LifecycleHandler, Probe, TCPSocketAction};
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ContainerView, ObjectMeta, PodSpec};
 
 use super::message::{containers_phrase, pluralize, quote_list};
-use super::visit::{containers, ContainerRef};
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -36,12 +35,12 @@ fn handler_actions(handler: Option<&LifecycleHandler>) -> HostActions<'_> {
 }
 
 /// Every probe and lifecycle handler of a container, by its path below the container.
-fn host_actions<'a>(c: &ContainerRef<'a>) -> [(&'static str, HostActions<'a>); 5] {
-    let lifecycle = c.lifecycle;
+fn host_actions<'a>(c: &ContainerView<'a>) -> [(&'static str, HostActions<'a>); 5] {
+    let lifecycle = c.lifecycle();
     [
-        ("livenessProbe", probe_actions(c.liveness_probe)),
-        ("readinessProbe", probe_actions(c.readiness_probe)),
-        ("startupProbe", probe_actions(c.startup_probe)),
+        ("livenessProbe", probe_actions(c.liveness_probe())),
+        ("readinessProbe", probe_actions(c.readiness_probe())),
+        ("startupProbe", probe_actions(c.startup_probe())),
         (
             "lifecycle.postStart",
             handler_actions(lifecycle.and_then(|l| l.post_start.as_ref())),
@@ -66,7 +65,7 @@ fn host_probes_and_host_lifecycle_1_34(_: &ObjectMeta, spec: &PodSpec) -> CheckR
             for (action, host) in named_hosts {
                 if let Some(host) = host.filter(|h| !h.is_empty()) {
                     hosts.insert(host);
-                    bad_containers.insert(c.name);
+                    bad_containers.insert(c.name());
                     fields.push(c.path_to(handler).key(action).key("host"));
                 }
             }

@@ -6,16 +6,15 @@
 //! implementation is a plain function of the pod's metadata and spec; it returns a
 //! [`CheckResult`] whose reason and detail are byte-for-byte the reference text.
 //!
-//! Shared pieces: `visit` walks the containers in the reference order and names their field
-//! paths; `message` holds the text helpers (pluralisation, quote lists, Go `%q`, setter
-//! phrases) every message is built from.
+//! Shared pieces: `tailor_kube::containers` walks the containers in the reference order and
+//! names their field paths; `message` holds the text helpers (pluralisation, quote lists, Go
+//! `%q`, setter phrases) every message is built from.
 
 use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
 
 use crate::{Level, Version};
 
 pub(crate) mod message;
-pub(crate) mod visit;
 
 pub mod allow_privilege_escalation;
 pub mod app_armor_profile;

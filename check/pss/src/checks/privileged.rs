@@ -1,10 +1,9 @@
 //! `privileged` (baseline, v1.0+): no container may set `securityContext.privileged: true`.
 //! There is no pod-level field, and Windows pods are not exempt.
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::Setters;
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -19,8 +18,8 @@ pub static CHECK: Check = Check {
 fn privileged_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut bad = Setters::default();
     for c in containers(spec) {
-        if c.security_context.and_then(|sc| sc.privileged) == Some(true) {
-            bad.container(c.name, c.path_to("securityContext.privileged"));
+        if c.security_context().and_then(|sc| sc.privileged) == Some(true) {
+            bad.container(c.name(), c.path_to("securityContext.privileged"));
         }
     }
     if bad.is_empty() {

@@ -4,10 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use tailor_kube::{ObjectMeta, PodSpec};
+use tailor_kube::{containers, ObjectMeta, PodSpec};
 
 use super::message::{quote_list, Setters};
-use super::visit::containers;
 use super::{is_user_namespace_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -28,10 +27,10 @@ pub(crate) fn forbid_non_default_proc_mount(spec: &PodSpec) -> CheckResult {
     let mut bad = Setters::default();
     let mut forbidden = BTreeSet::new();
     for c in containers(spec) {
-        if let Some(proc_mount) = c.security_context.and_then(|sc| sc.proc_mount.as_deref()) {
+        if let Some(proc_mount) = c.security_context().and_then(|sc| sc.proc_mount.as_deref()) {
             if proc_mount != "Default" {
                 forbidden.insert(proc_mount);
-                bad.container(c.name, c.path_to("securityContext.procMount"));
+                bad.container(c.name(), c.path_to("securityContext.procMount"));
             }
         }
     }

@@ -3,10 +3,9 @@
 //! the implicit (unset) ones. From v1.35 user-namespace pods (`hostUsers: false`) are exempt.
 //! Windows pods are not.
 
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::Setters;
-use super::visit::containers;
 use super::{is_user_namespace_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -30,10 +29,10 @@ fn run_as_non_root_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     }
     let pod_covers_containers = pod_value == Some(true);
     for c in containers(spec) {
-        match c.security_context.and_then(|sc| sc.run_as_non_root) {
-            Some(false) => explicit.container(c.name, c.path_to("securityContext.runAsNonRoot")),
+        match c.security_context().and_then(|sc| sc.run_as_non_root) {
+            Some(false) => explicit.container(c.name(), c.path_to("securityContext.runAsNonRoot")),
             Some(true) => {}
-            None if !pod_covers_containers => implicit.container(c.name, c.security_context_or_container()),
+            None if !pod_covers_containers => implicit.container(c.name(), c.security_context_or_container()),
             None => {}
         }
     }

@@ -1,10 +1,9 @@
 //! `runAsUser` (restricted, v1.23+): neither the pod nor any container may set
 //! `runAsUser: 0`. From v1.35 user-namespace pods (`hostUsers: false`) are exempt.
 
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::Setters;
-use super::visit::containers;
 use super::{is_user_namespace_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -25,8 +24,8 @@ fn run_as_user_1_23(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
         bad.pod(FieldPath::keys("spec.securityContext.runAsUser"));
     }
     for c in containers(spec) {
-        if c.security_context.and_then(|sc| sc.run_as_user) == Some(0) {
-            bad.container(c.name, c.path_to("securityContext.runAsUser"));
+        if c.security_context().and_then(|sc| sc.run_as_user) == Some(0) {
+            bad.container(c.name(), c.path_to("securityContext.runAsUser"));
         }
     }
     if bad.is_empty() {

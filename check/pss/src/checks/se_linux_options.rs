@@ -5,10 +5,9 @@
 use std::collections::BTreeSet;
 
 use tailor_kube::k8s_openapi::api::core::v1::SELinuxOptions;
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::{pluralize, quote_list, Setters};
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -98,10 +97,10 @@ fn forbid_se_linux_options(spec: &PodSpec, version: Version) -> CheckResult {
         }
     }
     for c in containers(spec) {
-        if let Some(options) = c.security_context.and_then(|sc| sc.se_linux_options.as_ref()) {
+        if let Some(options) = c.security_context().and_then(|sc| sc.se_linux_options.as_ref()) {
             let fields = problems.inspect(options, version, || c.path_to("securityContext.seLinuxOptions"));
             if !fields.is_empty() {
-                bad.container_fields(c.name, fields);
+                bad.container_fields(c.name(), fields);
             }
         }
     }

@@ -5,10 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tailor_kube::k8s_openapi::api::core::v1::SeccompProfile;
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::{go_quote, pluralize, quote_list, Setters};
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -53,7 +52,7 @@ fn seccomp_profile_baseline_1_0(meta: &ObjectMeta, spec: &PodSpec) -> CheckResul
     };
     inspect(POD_ANNOTATION);
     for c in containers(spec) {
-        inspect(&format!("{CONTAINER_ANNOTATION_PREFIX}{}", c.name));
+        inspect(&format!("{CONTAINER_ANNOTATION_PREFIX}{}", c.name()));
     }
     if forbidden.is_empty() {
         return CheckResult::ALLOWED;
@@ -78,10 +77,10 @@ fn seccomp_profile_baseline_1_19(_: &ObjectMeta, spec: &PodSpec) -> CheckResult 
         bad.pod(FieldPath::keys("spec.securityContext.seccompProfile.type"));
     }
     for c in containers(spec) {
-        let profile = c.security_context.and_then(|sc| sc.seccomp_profile.as_ref());
+        let profile = c.security_context().and_then(|sc| sc.seccomp_profile.as_ref());
         if let Some(profile) = profile.filter(forbidden_profile) {
             bad_types.insert(profile.type_.as_str());
-            bad.container(c.name, c.path_to("securityContext.seccompProfile.type"));
+            bad.container(c.name(), c.path_to("securityContext.seccompProfile.type"));
         }
     }
     if bad.is_empty() {

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::{quote_list, Setters};
 use super::seccomp_profile_baseline::{self, forbidden_profile};
-use super::visit::containers;
 use super::{is_windows_pod, Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -43,13 +42,13 @@ fn seccomp_profile_restricted_1_19(_: &ObjectMeta, spec: &PodSpec) -> CheckResul
         }
     }
     for c in containers(spec) {
-        match c.security_context.and_then(|sc| sc.seccomp_profile.as_ref()) {
+        match c.security_context().and_then(|sc| sc.seccomp_profile.as_ref()) {
             Some(profile) if forbidden_profile(&profile) => {
                 bad_types.insert(profile.type_.as_str());
-                explicit.container(c.name, c.path_to("securityContext.seccompProfile.type"));
+                explicit.container(c.name(), c.path_to("securityContext.seccompProfile.type"));
             }
             Some(_) => {}
-            None if !pod_covers_containers => implicit.container(c.name, c.security_context_or_container()),
+            None if !pod_covers_containers => implicit.container(c.name(), c.security_context_or_container()),
             None => {}
         }
     }

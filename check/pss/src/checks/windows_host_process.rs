@@ -1,10 +1,9 @@
 //! `windowsHostProcess` (baseline, v1.0+): neither the pod nor any container may set
 //! `securityContext.windowsOptions.hostProcess: true`.
 
-use tailor_kube::{FieldPath, ObjectMeta, PodSpec};
+use tailor_kube::{containers, FieldPath, ObjectMeta, PodSpec};
 
 use super::message::Setters;
-use super::visit::containers;
 use super::{Check, CheckResult, VersionedCheck};
 use crate::{Level, Version};
 
@@ -28,11 +27,11 @@ fn windows_host_process_1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     }
     for c in containers(spec) {
         let host_process = c
-            .security_context
+            .security_context()
             .and_then(|sc| sc.windows_options.as_ref())
             .and_then(|w| w.host_process);
         if host_process == Some(true) {
-            bad.container(c.name, c.path_to("securityContext.windowsOptions.hostProcess"));
+            bad.container(c.name(), c.path_to("securityContext.windowsOptions.hostProcess"));
         }
     }
     if bad.is_empty() {

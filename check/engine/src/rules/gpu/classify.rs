@@ -15,7 +15,7 @@
 //! whatever its image.
 
 use tailor_kube::k8s_openapi::api::core::v1::{EnvVar, Volume};
-use tailor_kube::{Container, FieldPath, PodBearingKind, PodTemplate};
+use tailor_kube::{containers, containers_in, ContainerList, ContainerView, FieldPath, PodBearingKind, PodTemplate};
 
 /// The role of a workload in the GPU stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,41 +228,11 @@ impl Component {
     }
 }
 
-/// A container of the pod with its place (`spec.containers[i]` or `spec.initContainers[i]`,
-/// relative to the pod). Ephemeral containers are added through the API, not in manifests, and
-/// cannot request resources; they are left out.
-#[derive(Clone, Copy, Debug)]
-pub struct PodContainer<'p> {
-    pub container: &'p Container,
-    pub list: &'static str,
-    pub index: usize,
-}
-
-impl<'p> PodContainer<'p> {
-    pub fn field(&self) -> FieldPath {
-        FieldPath::keys("spec").key(self.list).index(self.index)
-    }
-
-    pub fn is_init(&self) -> bool {
-        self.list == "initContainers"
-    }
-
-    pub fn name(&self) -> &'p str {
-        &self.container.name
-    }
-}
-
-/// Init containers, then containers.
-pub fn containers(pod: &PodTemplate) -> impl Iterator<Item = PodContainer<'_>> {
-    let init = pod.spec.init_containers.as_deref().unwrap_or_default();
-    listed("initContainers", init).chain(listed("containers", &pod.spec.containers))
-}
-
-fn listed<'p>(list: &'static str, containers: &'p [Container]) -> impl Iterator<Item = PodContainer<'p>> {
-    containers
-        .iter()
-        .enumerate()
-        .map(move |(index, container)| PodContainer { container, list, index })
+/// The containers the GPU rules look at: init containers, then containers. Ephemeral
+/// containers are added through the API, not in manifests, and cannot request resources; they
+/// are left out.
+pub fn declared_containers(pod: &PodTemplate) -> impl Iterator<Item = ContainerView<'_>> {
+    containers(&pod.spec).filter(|c| c.list != ContainerList::Ephemeral)
 }
 
 /// Whether an extended resource name is a GPU (or a share of one): `nvidia.com/gpu`,
@@ -282,7 +252,7 @@ pub fn is_gpu_resource(name: &str) -> bool {
 /// One GPU resource a container asks for.
 #[derive(Clone, Debug)]
 pub struct GpuRequest<'p> {
-    pub container: PodContainer<'p>,
+    pub container: ContainerView<'p>,
     pub resource: &'p str,
     pub limit: Option<&'p str>,
     pub request: Option<&'p str>,
@@ -293,7 +263,7 @@ impl GpuRequest<'_> {
     /// for extended resources), else the request.
     pub fn field(&self) -> FieldPath {
         let list = if self.limit.is_some() { "limits" } else { "requests" };
-        self.container.field().key("resources").key(list).key(self.resource)
+        self.container.path().key("resources").key(list).key(self.resource)
     }
 
     /// Whether it asks for no GPU at all.
@@ -310,8 +280,8 @@ impl GpuRequest<'_> {
 /// The GPU resources each container requests or limits.
 pub fn gpu_requests(pod: &PodTemplate) -> Vec<GpuRequest<'_>> {
     let mut found = Vec::new();
-    for container in containers(pod) {
-        let Some(resources) = &container.container.resources else {
+    for container in declared_containers(pod) {
+        let Some(resources) = container.resources() else {
             continue;
         };
         let (limits, requests) = (resources.limits.as_ref(), resources.requests.as_ref());
@@ -381,17 +351,12 @@ pub enum VisibleDevices<'p> {
 
 /// The container's effective definition of an environment variable (the last one wins, as in
 /// Kubernetes) with its index in `env`.
-pub fn env_var<'c>(container: &'c Container, name: &str) -> Option<(usize, &'c EnvVar)> {
-    container
-        .env
-        .as_ref()?
-        .iter()
-        .enumerate()
-        .rfind(|(_, var)| var.name == name)
+pub fn env_var<'c>(container: &ContainerView<'c>, name: &str) -> Option<(usize, &'c EnvVar)> {
+    container.env().iter().enumerate().rfind(|(_, var)| var.name == name)
 }
 
 /// `NVIDIA_VISIBLE_DEVICES` as the container sets it, with the index of its definition.
-pub fn visible_devices(container: &Container) -> Option<(usize, VisibleDevices<'_>)> {
+pub fn visible_devices<'c>(container: &ContainerView<'c>) -> Option<(usize, VisibleDevices<'c>)> {
     let (index, var) = env_var(container, "NVIDIA_VISIBLE_DEVICES")?;
     let value = match (&var.value, &var.value_from) {
         (_, Some(_)) => VisibleDevices::Indirect,
@@ -567,20 +532,20 @@ fn names(pod: &PodTemplate, object_name: Option<&str>) -> Vec<Name> {
             }
         }
     }
-    let mut ordered: Vec<PodContainer> = containers(pod).filter(|c| !c.is_init()).collect();
-    ordered.extend(containers(pod).filter(|c| c.is_init()));
+    let mut ordered: Vec<ContainerView> = containers_in(&pod.spec, ContainerList::Regular).collect();
+    ordered.extend(containers_in(&pod.spec, ContainerList::Init));
     for container in &ordered {
-        if let Some(image) = &container.container.image {
+        if let Some(image) = container.image() {
             names.push(Name {
                 what: "image",
-                text: image.clone(),
-                field: Some(container.field().key("image")),
+                text: image.to_owned(),
+                field: Some(container.path().key("image")),
             });
         }
         names.push(Name {
             what: "container",
             text: container.name().to_owned(),
-            field: Some(container.field().key("name")),
+            field: Some(container.path().key("name")),
         });
     }
     names
@@ -650,11 +615,9 @@ fn gpu_text(pod: &PodTemplate, names: &[Name]) -> String {
     );
     parts.extend(spec.tolerations.iter().flatten().filter_map(|t| t.key.as_deref()));
     parts.extend(host_paths(pod).map(|(_, _, path)| path));
-    let containers: Vec<PodContainer> = containers(pod).collect();
     parts.extend(
-        containers
-            .iter()
-            .flat_map(|c| c.container.env.iter().flatten())
+        declared_containers(pod)
+            .flat_map(|c| c.env())
             .map(|e| e.name.as_str())
             .filter(|name| name.starts_with("NVIDIA_")),
     );
@@ -702,10 +665,10 @@ fn gpu_access(pod: &PodTemplate) -> Vec<Evidence> {
             ),
         });
     }
-    for container in containers(pod) {
-        if let Some((index, VisibleDevices::Devices(value))) = visible_devices(container.container) {
+    for container in declared_containers(pod) {
+        if let Some((index, VisibleDevices::Devices(value))) = visible_devices(&container) {
             found.push(Evidence {
-                field: Some(container.field().key("env").index(index).key("value")),
+                field: Some(container.path().key("env").index(index).key("value")),
                 detail: format!("NVIDIA_VISIBLE_DEVICES={value} in container \"{}\"", container.name()),
             });
         }
@@ -738,27 +701,21 @@ fn vendor(text: &str) -> Vendor {
 /// NVIDIA's device plugin passes device specs (for the static CPU manager) when
 /// `PASS_DEVICE_SPECS` is true or `--pass-device-specs` is given.
 fn passes_device_specs(pod: &PodTemplate) -> bool {
-    containers(pod).any(|c| {
-        let from_env = env_var(c.container, "PASS_DEVICE_SPECS")
+    declared_containers(pod).any(|c| {
+        let from_env = env_var(&c, "PASS_DEVICE_SPECS")
             .and_then(|(_, var)| var.value.as_deref())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let from_args = c
-            .container
-            .args
-            .iter()
-            .chain(c.container.command.iter())
-            .flatten()
-            .any(|a| {
-                let a = a.trim();
-                a == "--pass-device-specs" || a.eq_ignore_ascii_case("--pass-device-specs=true")
-            });
+        let from_args = c.args().iter().chain(c.command()).any(|a| {
+            let a = a.trim();
+            a == "--pass-device-specs" || a.eq_ignore_ascii_case("--pass-device-specs=true")
+        });
         from_env || from_args
     })
 }
 
 /// gpu-operator's device plugin also runs the MPS control plane (`MPS_ROOT`).
 fn runs_mps(pod: &PodTemplate) -> bool {
-    containers(pod).any(|c| env_var(c.container, "MPS_ROOT").is_some())
+    declared_containers(pod).any(|c| env_var(&c, "MPS_ROOT").is_some())
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use super::cidr::Cidr;
 use super::index::{describe, NamespaceView};
 use super::policies::Direction;
 use super::selectors::service_selects;
-use super::{distinct, list, EXPOSED_WITHOUT_POLICY, LOAD_BALANCER_OPEN};
+use super::{list, EXPOSED_WITHOUT_POLICY, LOAD_BALANCER_OPEN};
+use crate::rules::text::distinct;
 use crate::Hit;
 
 /// The legacy annotation that does what `spec.loadBalancerSourceRanges` does.

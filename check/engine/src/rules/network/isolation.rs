@@ -9,7 +9,8 @@ use tailor_kube::FieldPath;
 
 use super::index::{NamespaceView, Workload};
 use super::policies::Direction;
-use super::{distinct, list, namespace_name, NAMESPACE_WITHOUT_POLICY, NO_DEFAULT_DENY, POD_NOT_SELECTED};
+use super::{list, namespace_name, NAMESPACE_WITHOUT_POLICY, NO_DEFAULT_DENY, POD_NOT_SELECTED};
+use crate::rules::text::distinct;
 use crate::Hit;
 
 pub fn check(namespace: Option<&str>, view: &NamespaceView) -> Vec<(usize, Hit)> {

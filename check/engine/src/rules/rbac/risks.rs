@@ -36,6 +36,7 @@ use super::permissions::{
 use super::workloads::{includes_service_accounts, Workloads};
 use crate::report::Severity;
 use crate::rules::attack::*;
+use crate::rules::text::{capped_list, distinct};
 use crate::rules::Rule;
 use crate::Hit;
 
@@ -759,12 +760,7 @@ pub(super) fn holders_phrase(holders: &[&Subject], workloads: &Workloads) -> Hol
         .collect();
     users.sort_unstable();
     // The same workload loaded from several files is named once.
-    let mut names: Vec<String> = Vec::new();
-    for (_, name) in users {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
+    let names = distinct(users.into_iter().map(|(_, name)| name).collect());
     let used_by = if names.is_empty() {
         if holders.iter().any(|s| includes_service_accounts(s)) {
             " No workload in the scanned objects runs as it.".to_owned()
@@ -772,14 +768,7 @@ pub(super) fn holders_phrase(holders: &[&Subject], workloads: &Workloads) -> Hol
             String::new()
         }
     } else {
-        let more = names.len().saturating_sub(NAMED_WORKLOADS);
-        names.truncate(NAMED_WORKLOADS);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        format!(" Used by {}{more}.", names.join(", "))
+        format!(" Used by {}.", capped_list(&names, NAMED_WORKLOADS))
     };
     Holders {
         names: holders.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),

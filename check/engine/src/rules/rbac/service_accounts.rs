@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use tailor_kube::{FieldPath, KubeObject, PodTemplate};
+use tailor_kube::{containers, ContainerList, FieldPath, KubeObject, PodTemplate};
 
 use super::permissions::{Grant, Permissions, Subject, ALL_SERVICE_ACCOUNTS};
 use super::workloads::{Workload, Workloads};
@@ -98,17 +98,14 @@ const AUTOMOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// break it.
 fn reads_automounted_files(pod: &PodTemplate) -> bool {
     let names_path = |text: &String| text.contains(AUTOMOUNT_PATH);
-    let spec = &pod.spec;
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
+    containers(&pod.spec)
+        .filter(|c| c.list != ContainerList::Ephemeral)
         .any(|container| {
-            container.command.iter().flatten().any(names_path)
-                || container.args.iter().flatten().any(names_path)
+            container.command().iter().any(names_path)
+                || container.args().iter().any(names_path)
                 || container
-                    .env
+                    .env()
                     .iter()
-                    .flatten()
                     .filter_map(|env| env.value.as_ref())
                     .any(names_path)
         })

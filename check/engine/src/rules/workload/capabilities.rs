@@ -5,12 +5,12 @@
 //! `CAP_` prefix (Pod Security compares them literally). Privileged containers are left to
 //! `PSS-privileged`: they hold every capability whatever they add or drop.
 
-use tailor_kube::PodTemplate;
+use tailor_kube::{containers, ContainerView, PodTemplate};
 
-use super::containers::{containers, ContainerView};
 use super::{is_windows, Hits};
 use crate::report::Severity;
 use crate::rules::attack::*;
+use crate::rules::capabilities::canonical;
 use crate::rules::Rule;
 
 pub(super) const ESCAPE: Rule = Rule {
@@ -57,12 +57,6 @@ const REPORTED: &[(&str, bool, &str)] = &[
     ("SYS_RAWIO", false, "raw I/O ports and memory (iopl, /dev/mem): reading and writing the node's memory and devices"),
 ];
 
-/// A capability name as the runtime reads it: upper case, without `CAP_`.
-fn canonical(name: &str) -> String {
-    let upper = name.trim().to_ascii_uppercase();
-    upper.strip_prefix("CAP_").map(str::to_owned).unwrap_or(upper)
-}
-
 pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     if is_windows(pod) {
         return;
@@ -70,7 +64,7 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     let host_network = pod.spec.host_network == Some(true);
     let host_pid = pod.spec.host_pid == Some(true);
     for container in containers(&pod.spec).filter(|c| !c.is_privileged()) {
-        let capabilities = container.security_context.and_then(|sc| sc.capabilities.as_ref());
+        let capabilities = container.security_context().and_then(|sc| sc.capabilities.as_ref());
         let added = capabilities.and_then(|c| c.add.as_deref()).unwrap_or_default();
         let dropped: Vec<String> = capabilities
             .and_then(|c| c.drop.as_deref())
@@ -91,8 +85,8 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
             let rule = if *escapes { &ESCAPE } else { &DANGEROUS };
             hits.add(
                 rule,
-                container.field("securityContext.capabilities.add").index(index),
-                Some(container.name),
+                container.path_to("securityContext.capabilities.add").index(index),
+                Some(container.name()),
                 format!("{container} adds {capability}: {gives}{context}"),
             );
         }
@@ -112,8 +106,8 @@ fn net_raw(container: &ContainerView, added: &[String], dropped: &[String], hits
     {
         hits.add(
             &NET_RAW,
-            container.field("securityContext.capabilities.add").index(index),
-            Some(container.name),
+            container.path_to("securityContext.capabilities.add").index(index),
+            Some(container.name()),
             format!(
                 "{container} adds {}, which lets it forge packets and spoof its neighbours on the node",
                 canonical(&added[index])
@@ -123,12 +117,12 @@ fn net_raw(container: &ContainerView, added: &[String], dropped: &[String], hits
         let field = if dropped.is_empty() {
             container.security_context_or_container()
         } else {
-            container.field("securityContext.capabilities.drop")
+            container.path_to("securityContext.capabilities.drop")
         };
         hits.add(
             &NET_RAW,
             field,
-            Some(container.name),
+            Some(container.name()),
             format!("{container} keeps NET_RAW (it drops neither ALL nor NET_RAW), which lets it forge packets and spoof its neighbours on the node"),
         );
     }
@@ -142,11 +136,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn findings(spec: Value) -> Vec<Finding> {
-        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":spec});
-        testing::findings(&[pod])
-            .into_iter()
-            .filter(|f| [ESCAPE.id, DANGEROUS.id, NET_RAW.id].contains(&f.rule.as_str()))
-            .collect()
+        testing::pod_findings(spec, &[&ESCAPE, &DANGEROUS, &NET_RAW])
     }
 
     fn with_capabilities(capabilities: Value) -> Value {

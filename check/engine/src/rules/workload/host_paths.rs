@@ -9,12 +9,12 @@
 //! read as `/run`, which it is a symlink to on every current distribution.
 
 use tailor_kube::k8s_openapi::api::core::v1::VolumeMount;
-use tailor_kube::{FieldPath, PodTemplate};
+use tailor_kube::{containers, ContainerView, FieldPath, PodTemplate};
 
-use super::containers::{containers, ContainerView};
-use super::{plain_list, Hits};
+use super::Hits;
 use crate::report::Severity;
 use crate::rules::attack::*;
+use crate::rules::text::plain_list;
 use crate::rules::Rule;
 
 pub(super) const RUNTIME_SOCKET: Rule = Rule {
@@ -232,7 +232,7 @@ struct Exposure<'a> {
 fn exposures<'a>(volume: &str, host_path: &str, all: &'a [ContainerView<'a>]) -> Vec<Exposure<'a>> {
     let mut exposures: Vec<Exposure> = Vec::new();
     for container in all {
-        for mount in container.volume_mounts.iter().filter(|m| m.name == volume) {
+        for mount in container.volume_mounts().iter().filter(|m| m.name == volume) {
             // A subPathExpr depends on the pod's environment: the whole volume is assumed.
             let sub_path = mount
                 .sub_path
@@ -404,7 +404,7 @@ fn containers_phrase(views: &[&ContainerView]) -> String {
     match views {
         [one] => one.to_string(),
         [first, ..] if views.iter().all(|v| v.list == first.list) => {
-            let names: Vec<String> = views.iter().map(|v| format!("{:?}", v.name)).collect();
+            let names: Vec<String> = views.iter().map(|v| format!("{:?}", v.name())).collect();
             format!("{}s {}", first.list.noun(), plain_list(&names))
         }
         _ => plain_list(&views.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
@@ -413,8 +413,8 @@ fn containers_phrase(views: &[&ContainerView]) -> String {
 
 /// The container concerned, when only one is.
 fn single_container<'a>(mut mounts: impl Iterator<Item = &'a Mount<'a>>) -> Option<&'a str> {
-    let first = mounts.next()?.container.name;
-    mounts.all(|m| m.container.name == first).then_some(first)
+    let first = mounts.next()?.container.name();
+    mounts.all(|m| m.container.name() == first).then_some(first)
 }
 
 fn is_windows_path(path: &str) -> bool {

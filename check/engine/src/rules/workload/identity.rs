@@ -7,9 +7,8 @@
 //! cannot tell). Pods with their own user namespace (`hostUsers: false`) are skipped: their
 //! UID 0 is not root on the node. So are Windows pods, which have no Linux users.
 
-use tailor_kube::{FieldPath, PodTemplate};
+use tailor_kube::{containers, FieldPath, PodTemplate};
 
-use super::containers::containers;
 use super::{is_windows, Hits};
 use crate::report::Severity;
 use crate::rules::attack::*;
@@ -43,7 +42,7 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     let pod_user = pod_context.and_then(|sc| sc.run_as_user);
     let pod_non_root = pod_context.and_then(|sc| sc.run_as_non_root);
     for container in containers(&pod.spec) {
-        let own = container.security_context;
+        let own = container.security_context();
         let own_user = own.and_then(|sc| sc.run_as_user);
         let own_non_root = own.and_then(|sc| sc.run_as_non_root);
         let non_root = own_non_root.or(pod_non_root);
@@ -52,21 +51,21 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
             (Some(0), _) | (None, Some(0)) if non_root == Some(true) => {}
             (Some(0), _) => hits.add(
                 &RUN_AS_ROOT,
-                container.field("securityContext.runAsUser"),
-                Some(container.name),
+                container.path_to("securityContext.runAsUser"),
+                Some(container.name()),
                 format!("{container} runs as root: its securityContext sets runAsUser: 0"),
             ),
             (None, Some(0)) => hits.add(
                 &RUN_AS_ROOT,
                 FieldPath::keys("spec.securityContext.runAsUser"),
-                Some(container.name),
+                Some(container.name()),
                 format!("{container} runs as root: the pod's securityContext sets runAsUser: 0 and the container does not override it"),
             ),
             (Some(_), _) | (None, Some(_)) => {}
             (None, None) if non_root == Some(true) => {}
             (None, None) => {
                 let (field, why) = match (own_non_root, pod_non_root) {
-                    (Some(false), _) => (container.field("securityContext.runAsNonRoot"), "it sets runAsNonRoot: false"),
+                    (Some(false), _) => (container.path_to("securityContext.runAsNonRoot"), "it sets runAsNonRoot: false"),
                     (None, Some(false)) => (
                         FieldPath::keys("spec.securityContext.runAsNonRoot"),
                         "the pod sets runAsNonRoot: false",
@@ -76,7 +75,7 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
                 hits.add(
                     &MAY_RUN_AS_ROOT,
                     field,
-                    Some(container.name),
+                    Some(container.name()),
                     format!("{container} may run as root, as its image's default user: {why}"),
                 );
             }
@@ -92,11 +91,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn findings(spec: Value) -> Vec<Finding> {
-        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":spec});
-        testing::findings(&[pod])
-            .into_iter()
-            .filter(|f| [RUN_AS_ROOT.id, MAY_RUN_AS_ROOT.id].contains(&f.rule.as_str()))
-            .collect()
+        testing::pod_findings(spec, &[&RUN_AS_ROOT, &MAY_RUN_AS_ROOT])
     }
 
     fn summary(found: &[Finding]) -> Vec<(&str, &str)> {

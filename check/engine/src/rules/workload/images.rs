@@ -6,9 +6,8 @@
 //! (placeholders such as `FILLED BY THE OPERATOR`, `${IMAGE}`, `{{ .Values.image }}`) are left
 //! alone.
 
-use tailor_kube::PodTemplate;
+use tailor_kube::{containers, PodTemplate};
 
-use super::containers::containers;
 use super::Hits;
 use crate::report::Severity;
 use crate::rules::attack::*;
@@ -129,29 +128,29 @@ fn is_digest(digest: &str) -> bool {
 
 pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     for container in containers(&pod.spec) {
-        let Some(image) = container.image else { continue };
+        let Some(image) = container.image() else { continue };
         let Some(reference) = parse(image.trim()) else { continue };
         if reference.digest.is_some() {
             continue;
         }
-        let field = container.field("image");
+        let field = container.path_to("image");
         match reference.tag {
             None => hits.add(
                 &MUTABLE_TAG,
                 field,
-                Some(container.name),
+                Some(container.name()),
                 format!("{container} uses image {image:?} without a tag, which pulls :latest"),
             ),
             Some("latest") => hits.add(
                 &MUTABLE_TAG,
                 field,
-                Some(container.name),
+                Some(container.name()),
                 format!("{container} uses image {image:?}: :latest runs whatever was pushed last"),
             ),
             Some(tag) => hits.add(
                 &NO_DIGEST,
                 field,
-                Some(container.name),
+                Some(container.name()),
                 format!("{container} uses image {image:?} by tag {tag:?} only, without a digest"),
             ),
         }

@@ -3,12 +3,12 @@
 //! it is not consulted here (one object at a time), which the rationale says.
 
 use tailor_kube::k8s_openapi::api::core::v1::ResourceRequirements;
-use tailor_kube::PodTemplate;
+use tailor_kube::{containers, ContainerList, PodTemplate};
 
-use super::containers::{containers, ContainerList};
-use super::{plain_list, Hits};
+use super::Hits;
 use crate::report::Severity;
 use crate::rules::attack::*;
+use crate::rules::text::plain_list;
 use crate::rules::Rule;
 
 pub(super) const LIMITS_MISSING: Rule = Rule {
@@ -35,21 +35,21 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     for container in containers(&pod.spec).filter(|c| c.list != ContainerList::Ephemeral) {
         let missing: Vec<String> = RESOURCES
             .iter()
-            .filter(|r| !has_limit(container.resources, r) && !has_limit(pod_level, r))
+            .filter(|r| !has_limit(container.resources(), r) && !has_limit(pod_level, r))
             .map(|r| (*r).to_owned())
             .collect();
         if missing.is_empty() {
             continue;
         }
-        let field = match container.resources {
-            Some(r) if r.limits.is_some() => container.field("resources.limits"),
-            Some(_) => container.field("resources"),
+        let field = match container.resources() {
+            Some(r) if r.limits.is_some() => container.path_to("resources.limits"),
+            Some(_) => container.path_to("resources"),
             None => container.path(),
         };
         hits.add(
             &LIMITS_MISSING,
             field,
-            Some(container.name),
+            Some(container.name()),
             format!("{container} has no {} limit", plain_list(&missing)),
         );
     }
@@ -62,10 +62,8 @@ mod tests {
     use serde_json::json;
 
     fn found(spec: serde_json::Value) -> Vec<(String, String)> {
-        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":spec});
-        testing::findings(&[pod])
+        testing::pod_findings(spec, &[&LIMITS_MISSING])
             .into_iter()
-            .filter(|f| f.rule == LIMITS_MISSING.id)
             .map(|f| (f.field, f.message))
             .collect()
     }

@@ -1,9 +1,8 @@
 //! `readOnlyRootFilesystem`: a container-level setting only (the pod has no such field), so
 //! there is nothing to inherit.
 
-use tailor_kube::PodTemplate;
+use tailor_kube::{containers, PodTemplate};
 
-use super::containers::containers;
 use super::{is_windows, Hits};
 use crate::report::Severity;
 use crate::rules::attack::*;
@@ -26,11 +25,11 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
         return;
     }
     for container in containers(&pod.spec) {
-        let setting = container.security_context.and_then(|sc| sc.read_only_root_filesystem);
+        let setting = container.security_context().and_then(|sc| sc.read_only_root_filesystem);
         let (field, message) = match setting {
             Some(true) => continue,
             Some(false) => (
-                container.field("securityContext.readOnlyRootFilesystem"),
+                container.path_to("securityContext.readOnlyRootFilesystem"),
                 format!("{container} sets readOnlyRootFilesystem: false"),
             ),
             None => (
@@ -38,7 +37,7 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
                 format!("{container} does not set readOnlyRootFilesystem: true"),
             ),
         };
-        hits.add(&WRITABLE_ROOT_FILESYSTEM, field, Some(container.name), message);
+        hits.add(&WRITABLE_ROOT_FILESYSTEM, field, Some(container.name()), message);
     }
 }
 
@@ -49,10 +48,8 @@ mod tests {
     use serde_json::json;
 
     fn fields(spec: serde_json::Value) -> Vec<String> {
-        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":spec});
-        testing::findings(&[pod])
+        testing::pod_findings(spec, &[&WRITABLE_ROOT_FILESYSTEM])
             .into_iter()
-            .filter(|f| f.rule == WRITABLE_ROOT_FILESYSTEM.id)
             .map(|f| f.field)
             .collect()
     }

@@ -12,9 +12,8 @@
 //! as `changeme` are reported: deployed unchanged they are guessable. No message ever contains
 //! the value; only its length, and for known formats the public prefix.
 
-use tailor_kube::PodTemplate;
+use tailor_kube::{containers, PodTemplate};
 
-use super::containers::containers;
 use super::Hits;
 use crate::report::Severity;
 use crate::rules::attack::*;
@@ -202,7 +201,7 @@ const WELL_KNOWN: &[&str] = &[
 
 pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
     for container in containers(&pod.spec) {
-        for (index, var) in container.env.iter().enumerate() {
+        for (index, var) in container.env().iter().enumerate() {
             let Some(value) = var.value.as_deref().filter(|_| var.value_from.is_none()) else {
                 continue;
             };
@@ -211,8 +210,8 @@ pub(super) fn check(pod: &PodTemplate, hits: &mut Hits) {
             };
             hits.add(
                 rule,
-                container.field("env").index(index).key("value"),
-                Some(container.name),
+                container.path_to("env").index(index).key("value"),
+                Some(container.name()),
                 format!("{container} sets env {:?} to {what}", var.name),
             );
         }
