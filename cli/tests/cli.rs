@@ -85,6 +85,26 @@ fn check_examples_reports_levels_blockers_and_field_lines() {
     );
     assert!(privileged["attack"].as_array().unwrap().contains(&Value::from("T1611")));
 
+    // Per namespace: what each could enforce today, and what blocks the next level.
+    let namespaces: Vec<(&str, &str)> = report["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ns| (ns["namespace"].as_str().unwrap(), ns["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        namespaces,
+        [
+            ("gpu-system", "privileged"),
+            ("inference", "baseline"),
+            ("nim", "restricted")
+        ]
+    );
+    assert_eq!(
+        report["namespaces"][0]["blocking"],
+        serde_json::json!(["hostPath volumes", "privileged"])
+    );
+
     // Non-pod objects are listed too, without a PSS standing.
     assert!(object(&report, "Service", "triton")["pss"].is_null());
 }

@@ -25,7 +25,7 @@ pub mod rules;
 pub(crate) mod testing;
 
 pub use inventory::{Entry, Inventory, InventoryObject, LineTable};
-pub use report::{Finding, InputError, ObjectReport, PssSummary, Report, Severity, Summary};
+pub use report::{Finding, InputError, NamespaceStanding, ObjectReport, PssSummary, Report, Severity, Summary};
 pub use rules::Rule;
 
 use serde_json::Value;

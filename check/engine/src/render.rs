@@ -154,60 +154,28 @@ fn write_summary(out: &mut String, report: &Report, style: Style) {
         style.paint("1", "Pod Security level met by workloads:"),
         levels.join(", ")
     );
-    let namespaces = namespace_levels(report);
-    if !namespaces.is_empty() {
+    if !report.namespaces.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             style.paint("1", "Per namespace (strictest level every workload meets):")
         );
-        let width = namespaces.keys().map(|ns| ns.len()).max().unwrap_or(0);
-        for (namespace, standing) in namespaces {
-            let _ = write!(out, "  {namespace:<width$}  ");
-            match standing.level {
-                Level::Restricted => {
+        let width = report.namespaces.iter().map(|ns| ns.namespace.len()).max().unwrap_or(0);
+        for standing in &report.namespaces {
+            let _ = write!(out, "  {:<width$}  ", standing.namespace);
+            match standing.level.stricter() {
+                None => {
                     let _ = writeln!(out, "could enforce {} today", style.level(Level::Restricted));
                 }
-                level => {
-                    let next = level.stricter().expect("only restricted has no stricter level");
+                Some(next) => {
                     let _ = writeln!(
                         out,
                         "could enforce {}; {next} needs: {}",
-                        style.level(level),
-                        standing.blockers.into_iter().collect::<Vec<_>>().join(", ")
+                        style.level(standing.level),
+                        standing.blocking.join(", ")
                     );
                 }
             }
         }
     }
-}
-
-/// The strictest level all workloads of a namespace meet, and the reasons blocking the next.
-pub struct NamespaceStanding {
-    pub level: Level,
-    pub blockers: std::collections::BTreeSet<String>,
-}
-
-/// Workloads without a namespace are grouped under `(unset)`: they land in whatever namespace
-/// they are applied to.
-pub fn namespace_levels(report: &Report) -> BTreeMap<String, NamespaceStanding> {
-    let mut namespaces: BTreeMap<String, NamespaceStanding> = BTreeMap::new();
-    for object in &report.objects {
-        let Some(pss) = &object.pss else { continue };
-        let namespace = object.namespace.clone().unwrap_or_else(|| "(unset)".to_owned());
-        let standing = namespaces.entry(namespace).or_insert_with(|| NamespaceStanding {
-            level: Level::Restricted,
-            blockers: Default::default(),
-        });
-        if pss.level < standing.level {
-            standing.level = pss.level;
-            standing.blockers.clear();
-        }
-        if pss.level == standing.level {
-            standing
-                .blockers
-                .extend(pss.blocking_baseline.iter().chain(&pss.blocking_restricted).cloned());
-        }
-    }
-    namespaces
 }

@@ -237,10 +237,62 @@ pub struct Summary {
     pub pss_levels: BTreeMap<Level, usize>,
 }
 
+/// What a namespace could enforce today: the strictest level every workload in it meets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamespaceStanding {
+    /// `(unset)` for workloads without a namespace: they land wherever they are applied.
+    pub namespace: String,
+    pub workloads: usize,
+    #[serde(serialize_with = "level_name")]
+    pub level: Level,
+    /// The reasons that keep the namespace from the next level (over its workloads at `level`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocking: Vec<String>,
+}
+
+impl NamespaceStanding {
+    /// One standing per namespace, sorted by name.
+    pub fn of(objects: &[ObjectReport]) -> Vec<NamespaceStanding> {
+        let mut namespaces: BTreeMap<&str, (usize, Level, std::collections::BTreeSet<&str>)> = BTreeMap::new();
+        for object in objects {
+            let Some(pss) = &object.pss else { continue };
+            let namespace = object.namespace.as_deref().unwrap_or("(unset)");
+            let (workloads, level, blocking) =
+                namespaces
+                    .entry(namespace)
+                    .or_insert((0, Level::Restricted, Default::default()));
+            *workloads += 1;
+            if pss.level < *level {
+                *level = pss.level;
+                blocking.clear();
+            }
+            if pss.level == *level {
+                blocking.extend(
+                    pss.blocking_baseline
+                        .iter()
+                        .chain(&pss.blocking_restricted)
+                        .map(String::as_str),
+                );
+            }
+        }
+        namespaces
+            .into_iter()
+            .map(|(namespace, (workloads, level, blocking))| NamespaceStanding {
+                namespace: namespace.to_owned(),
+                workloads,
+                level,
+                blocking: blocking.into_iter().map(str::to_owned).collect(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
     pub summary: Summary,
+    /// Per namespace, the strictest Pod Security level all its workloads meet.
+    pub namespaces: Vec<NamespaceStanding>,
     pub objects: Vec<ObjectReport>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
@@ -273,6 +325,7 @@ impl Report {
         findings.sort_by_key(|f| (f.object, f.line, f.column));
         let mut report = Report {
             schema: SCHEMA,
+            namespaces: NamespaceStanding::of(&objects),
             summary: Summary {
                 skipped,
                 ..Summary::default()
