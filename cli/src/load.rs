@@ -34,7 +34,12 @@ pub struct ObjectLocator<'a> {
 
 impl Locate for ObjectLocator<'_> {
     fn locate(&self, path: &FieldPath) -> (u32, u32) {
-        let position = self.positions.locate(&self.prefix.join(path));
+        // Most objects are whole documents: no prefix, no need to build a joined path.
+        let position = if self.prefix.is_empty() {
+            self.positions.locate(path)
+        } else {
+            self.positions.locate(&self.prefix.join(path))
+        };
         (position.line, position.column)
     }
 }

@@ -57,8 +57,9 @@ pub struct LineTable {
 }
 
 impl LineTable {
-    /// Captures the line of every field of `value` (for the small objects RBAC and network
-    /// analyses point into).
+    /// Captures the lines of the fields of `value` down to [`CAPTURE_DEPTH`] segments (for the
+    /// objects RBAC and network analyses point into); deeper fields resolve to their nearest
+    /// captured ancestor, a line or two away.
     pub fn all_fields(value: &Value, locate: &dyn Locate) -> LineTable {
         let mut table = LineTable {
             object: locate.locate(&FieldPath::new()),
@@ -89,7 +90,15 @@ impl LineTable {
     }
 }
 
+/// How deep [`LineTable::all_fields`] records lines: analyses point at fields such as
+/// `rules[3]`, `roleRef.name` or `spec.egress[0].to`; recording every leaf of every object
+/// would cost a path allocation per field for lines no finding uses.
+pub const CAPTURE_DEPTH: usize = 4;
+
 fn capture(value: &Value, path: &mut FieldPath, locate: &dyn Locate, out: &mut HashMap<FieldPath, (u32, u32)>) {
+    if path.segments().len() >= CAPTURE_DEPTH {
+        return;
+    }
     match value {
         Value::Object(map) => {
             for (key, child) in map {

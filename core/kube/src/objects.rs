@@ -52,12 +52,18 @@ impl KubeObject {
 /// k8s-openapi checks `apiVersion` and `kind` against the type; a legacy version of the
 /// same schema is rewritten to the current one first.
 fn decode<T: DeserializeOwned + k8s_openapi::Resource>(object: &Value) -> Result<T, DecodeError> {
-    let mut object = object.clone();
-    if let Some(map) = object.as_object_mut() {
-        map.insert("apiVersion".to_owned(), Value::from(T::API_VERSION));
-        map.insert("kind".to_owned(), Value::from(T::KIND));
-    }
-    serde_path_to_error::deserialize(object).map_err(|err| DecodeError::from_serde(FieldPath::new(), err))
+    let current = object.get("apiVersion").and_then(Value::as_str) == Some(T::API_VERSION);
+    let result = if current {
+        serde_path_to_error::deserialize(object)
+    } else {
+        let mut object = object.clone();
+        if let Some(map) = object.as_object_mut() {
+            map.insert("apiVersion".to_owned(), Value::from(T::API_VERSION));
+            map.insert("kind".to_owned(), Value::from(T::KIND));
+        }
+        serde_path_to_error::deserialize(object)
+    };
+    result.map_err(|err| DecodeError::from_serde(FieldPath::new(), err))
 }
 
 #[cfg(test)]
