@@ -3,7 +3,9 @@
 # the same run:
 #   - checkov (PyPI), the established Kubernetes scanner, installed in bench/.venv;
 #   - Tailor merely parsing the same files (`tailor debug-parse`): the YAML parser is the
-#     physical limit, so check time / parse time says how much the analysis adds.
+#     physical limit, so check time / parse time says how much the analysis adds;
+#   - `tailor pss` on the same files: the Pod Security pass alone (the foundation), so check
+#     time / pss time says what the hardening rules cost (issue 3: <= 2x).
 # Prints wall time, peak RSS and the ratios. Targets (issue 2): >= 100x faster than checkov,
 # check <= 1.5x parse, < 200 MB RSS.
 set -euo pipefail
@@ -40,20 +42,22 @@ PY
 }
 
 parse=$(measure parse "$runs" "$tailor" debug-parse "$corpus")
+pss=$(measure pss "$runs" "$tailor" pss "$corpus")
 check=$(measure check "$runs" "$tailor" check "$corpus" -o json)
 checkov=$(measure checkov 1 bench/.venv/bin/checkov -d "$corpus" --framework kubernetes --quiet --compact -o json)
 
-python3 - "$parse" "$check" "$checkov" "$(du -sb "$corpus" | cut -f1)" <<'PY'
+python3 - "$parse" "$pss" "$check" "$checkov" "$(du -sb "$corpus" | cut -f1)" <<'PY'
 import sys
-rows = [line.split() for line in sys.argv[1:4]]
-size_mb = int(sys.argv[4]) / 1e6
+rows = [line.split() for line in sys.argv[1:5]]
+size_mb = int(sys.argv[5]) / 1e6
 t = {name: float(secs) for name, secs, _ in rows}
 print(f"corpus: {size_mb:.1f} MB")
 print(f"{'':<28}{'wall s':>10}{'peak RSS MB':>14}")
 for name, secs, rss in rows:
-    label = {"parse": "tailor debug-parse", "check": "tailor check -o json", "checkov": "checkov"}[name]
+    label = {"parse": "tailor debug-parse", "pss": "tailor pss", "check": "tailor check -o json", "checkov": "checkov"}[name]
     print(f"{label:<28}{float(secs):>10.3f}{float(rss):>14.1f}")
 print(f"check throughput: {size_mb / t['check']:.1f} MB/s")
 print(f"checkov / tailor check: {t['checkov'] / t['check']:.0f}x  (target >= 100x)")
 print(f"tailor check / parse only: {t['check'] / t['parse']:.2f}x  (target <= 1.5x)")
+print(f"tailor check / tailor pss (PSS pass alone): {t['check'] / t['pss']:.2f}x  (target <= 2x)")
 PY
