@@ -91,9 +91,9 @@ impl LineTable {
 }
 
 /// How deep [`LineTable::all_fields`] records lines: analyses point at fields such as
-/// `rules[3]`, `roleRef.name` or `spec.egress[0].to`; recording every leaf of every object
+/// `rules[3]`, `roleRef.name` or `spec.egress[0]`; recording every leaf of every object
 /// would cost a path allocation per field for lines no finding uses.
-pub const CAPTURE_DEPTH: usize = 4;
+pub const CAPTURE_DEPTH: usize = 3;
 
 fn capture(value: &Value, path: &mut FieldPath, locate: &dyn Locate, out: &mut HashMap<FieldPath, (u32, u32)>) {
     if path.segments().len() >= CAPTURE_DEPTH {
