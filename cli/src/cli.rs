@@ -25,6 +25,12 @@ pub enum Command {
         after_help = "Examples:\n  tailor pss pod.yaml --level restricted --version v1.30\n  kubectl get pods -A -o yaml | tailor pss - --level baseline"
     )]
     Pss(PssArgs),
+    /// Run a command and record every system call of it and its descendants as a seccomp profile.
+    #[command(after_help = "Examples:\n  tailor record -o httpd.json -- busybox httpd -f -p 8080\n  tailor record --format seccompprofile -o profile.yaml -- python3 serve.py")]
+    Record(crate::commands::record::RecordArgs),
+    /// Work with seccomp profiles: merge, diff, import, score.
+    #[command(subcommand)]
+    Seccomp(crate::commands::seccomp::SeccompCommand),
     /// List every rule with its ID, severity and ATT&CK techniques.
     Rules(RulesArgs),
     /// Print one rule in full: rationale, remediation, ATT&CK techniques.

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Pss(args) => commands::pss::run(args),
+        cli::Command::Record(args) => commands::record::run(args),
+        cli::Command::Seccomp(command) => commands::seccomp::run(command),
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Explain(args) => commands::rules::explain(args),
         cli::Command::DebugParse(args) => commands::debug_parse::run(args),
