@@ -26,7 +26,9 @@ pub enum Command {
     )]
     Pss(PssArgs),
     /// Run a command and record every system call of it and its descendants as a seccomp profile.
-    #[command(after_help = "Examples:\n  tailor record -o httpd.json -- busybox httpd -f -p 8080\n  tailor record --format seccompprofile -o profile.yaml -- python3 serve.py")]
+    #[command(
+        after_help = "Examples:\n  tailor record -o httpd.json -- busybox httpd -f -p 8080\n  tailor record --format seccompprofile -o profile.yaml -- python3 serve.py"
+    )]
     Record(crate::commands::record::RecordArgs),
     /// Work with seccomp profiles: merge, diff, import, score.
     #[command(subcommand)]
