@@ -78,6 +78,10 @@ pub struct CheckArgs {
     /// Configuration with exemptions (default: `.tailor.yaml` in the current directory, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A copy of the kubelet's seccomp root (/var/lib/kubelet/seccomp): `Localhost` profiles the
+    /// workloads reference are read from it, scored, and reported missing when absent.
+    #[arg(long, value_name = "DIR")]
+    pub seccomp_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,12 +7,15 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tailor_kube::{FieldPath, KubeObject, PodTemplate};
 
+use crate::seccomp_profiles::LocalSeccompProfiles;
 use crate::{Locate, ObjectSource};
 
 /// Every object an analysis may look at, in load order.
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
+    /// The seccomp profiles workloads' `Localhost` references can resolve to.
+    pub seccomp_profiles: LocalSeccompProfiles,
 }
 
 #[derive(Debug)]

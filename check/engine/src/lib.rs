@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod seccomp_profiles;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -186,6 +187,7 @@ fn workload_fields(pod: &PodTemplate) -> Vec<FieldPath> {
     .into_iter()
     .map(FieldPath::keys)
     .chain(rules::gpu::analysed_fields(pod))
+    .chain(rules::seccomp::analysed_fields(pod))
     .map(|f| pod.path.join(&f))
     .collect()
 }
@@ -196,6 +198,7 @@ pub fn analyse(inventory: &Inventory) -> Vec<(usize, Finding)> {
     hits.extend(rules::rbac::analyse(inventory));
     hits.extend(rules::network::analyse(inventory));
     hits.extend(rules::gpu::analyse(inventory));
+    hits.extend(rules::seccomp::analyse(inventory));
     hits.into_iter()
         .map(|(entry_index, hit)| {
             let entry = &inventory.entries[entry_index];

@@ -4,7 +4,10 @@ use std::path::Path;
 
 use tailor_check::exemptions::Exemptions;
 use tailor_check::render::{self, Style};
-use tailor_check::{CheckOptions, CheckedObject, InputError, Inventory, Report};
+use tailor_check::seccomp_profiles::{NodeFile, OperatorProfile};
+use tailor_check::{CheckOptions, CheckedObject, InputError, Inventory, Locate, Report};
+use tailor_kube::FieldPath;
+use tailor_seccomp::Profile;
 
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::{load, output, Exit};
@@ -23,16 +26,31 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         level: args.policy.level,
         version: args.policy.policy_version,
     };
-    let loaded = load::load(&args.paths, load::Decode::Objects, |object| {
-        tailor_check::check_object(
+    if let Some(dir) = args.seccomp_dir.as_deref().filter(|dir| !dir.is_dir()) {
+        eprintln!(
+            "{}: --seccomp-dir must be a directory (a copy of the kubelet's seccomp root)",
+            dir.display()
+        );
+        return Ok(Exit::InputError);
+    }
+    let mut loaded = load::load(&args.paths, load::Decode::Objects, |object| {
+        let operator_profile = operator_profile(&object);
+        let checked = tailor_check::check_object(
             &options,
             &object.source,
             object.value,
             object.pod,
             object.kube,
             &object.locator,
-        )
+        );
+        (checked, operator_profile)
     });
+    // Errors in SeccompProfile objects are input errors like any other undecodable object.
+    for (_, operator_profile) in &mut loaded.results {
+        if let Some(Err(error)) = operator_profile.take_if(|p| p.is_err()) {
+            loaded.errors.push(error);
+        }
+    }
     for warning in &loaded.warnings {
         eprintln!("{}", warning.as_warning());
     }
@@ -44,13 +62,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let mut checked = Vec::with_capacity(loaded.results.len());
     for (
         object_index,
-        CheckedObject {
-            report,
-            findings,
-            inventory: entry,
-        },
+        (
+            CheckedObject {
+                report,
+                findings,
+                inventory: entry,
+            },
+            operator_profile,
+        ),
     ) in loaded.results.into_iter().enumerate()
     {
+        if let Some(Ok(profile)) = operator_profile {
+            inventory.seccomp_profiles.add_operator_profile(profile);
+        }
         if let Some((source, object, lines)) = entry {
             inventory.entries.push(tailor_check::Entry {
                 object_index,
@@ -60,6 +84,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             });
         }
         checked.push((report, findings));
+    }
+    if let Some(dir) = args.seccomp_dir.as_deref() {
+        for error in read_node_profiles(dir, &mut inventory) {
+            eprintln!("{error}");
+            loaded.errors.push(error);
+        }
     }
     let cross_object = tailor_check::analyse(&inventory);
     let mut report = Report::new(checked, cross_object, loaded.errors, loaded.skipped);
@@ -93,6 +123,92 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     // would only delay the exit (about 10% of a whole-corpus run).
     std::mem::forget((report, inventory));
     Ok(exit)
+}
+
+/// The profile of a Security Profiles Operator `SeccompProfile` object, parsed; `None` for
+/// every other kind.
+fn operator_profile(object: &load::LoadedObject) -> Option<Result<OperatorProfile, InputError>> {
+    if !tailor_seccomp::kube::is_seccomp_profile_object(object.value) {
+        return None;
+    }
+    let name = object.source.name.clone().unwrap_or_default();
+    let spec = object.value.get("spec").cloned().unwrap_or(serde_json::Value::Null);
+    Some(match Profile::from_value(spec) {
+        Ok(profile) => Ok(OperatorProfile {
+            namespace: object.source.namespace.clone(),
+            name,
+            profile,
+            origin: format!("{}:{}", object.source.file, object.source.line),
+        }),
+        Err(error) => {
+            let spec = FieldPath::keys("spec");
+            let (line, column) = object
+                .locator
+                .locate(&tailor_seccomp::kube::field_path(&spec, &error.path));
+            let field = match error.path.as_str() {
+                "" | "." => "spec".to_owned(),
+                path => format!("spec.{path}"),
+            };
+            Err(InputError {
+                file: object.source.file.clone(),
+                line,
+                column,
+                message: format!("SeccompProfile {name}: {field}: {}", error.message),
+            })
+        }
+    })
+}
+
+/// Reads, from `dir` (a copy of the kubelet's seccomp root), the `Localhost` profiles the
+/// workloads reference and no loaded `SeccompProfile` object provides, into the inventory.
+/// A file that is not there is recorded as missing (a finding); one that cannot be read or
+/// parsed is an input error.
+fn read_node_profiles(dir: &Path, inventory: &mut Inventory) -> Vec<InputError> {
+    let mut errors = Vec::new();
+    for reference in tailor_check::rules::seccomp::referenced_profiles(inventory) {
+        // The API server refuses absolute paths and `..`; reading them would leave `dir`.
+        if tailor_seccomp::kube::localhost(&reference).is_err()
+            || inventory.seccomp_profiles.provided_by_operator(&reference)
+        {
+            continue;
+        }
+        let path = dir.join(&reference);
+        let file = path.display().to_string();
+        let node_file = match std::fs::read_to_string(&path) {
+            Ok(text) => match Profile::from_oci_json(&text) {
+                Ok(profile) => NodeFile::Found { profile, path: file },
+                Err(error) => {
+                    let field = if error.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", error.path)
+                    };
+                    errors.push(InputError {
+                        file,
+                        line: error.line as u32,
+                        column: error.column as u32,
+                        message: format!(
+                            "seccomp profile (localhostProfile {reference:?}): {field}{}",
+                            error.message
+                        ),
+                    });
+                    continue;
+                }
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => NodeFile::Missing { path: file },
+            Err(error) => {
+                errors.push(InputError {
+                    file,
+                    line: 0,
+                    column: 0,
+                    message: format!("seccomp profile (localhostProfile {reference:?}): {error}"),
+                });
+                continue;
+            }
+        };
+        inventory.seccomp_profiles.add_node_file(&reference, node_file);
+    }
+    errors
 }
 
 /// The default configuration file, read from the current directory when present.

@@ -44,9 +44,7 @@ pub fn read_profiles(text: &str) -> Result<Vec<NamedProfile>, Error> {
         let document = document.map_err(|err| Error::at(err.line as usize, err.column as usize, err.message))?;
         for object in document.objects().0 {
             let value = object.value;
-            let is_profile = value["kind"] == "SeccompProfile"
-                && value["apiVersion"].as_str().is_some_and(|v| v.starts_with(SPO_GROUP));
-            if !is_profile {
+            if !is_seccomp_profile_object(value) {
                 continue;
             }
             let name = value
@@ -81,8 +79,15 @@ pub fn read_profiles(text: &str) -> Result<Vec<NamedProfile>, Error> {
     Ok(profiles)
 }
 
-/// `base` joined with a path as serde_path_to_error prints it: `syscalls[3].action`.
-fn field_path(base: &tailor_kube::FieldPath, dotted: &str) -> tailor_kube::FieldPath {
+/// Whether `value` is a Security Profiles Operator `SeccompProfile` object (any version of
+/// the group).
+pub fn is_seccomp_profile_object(value: &Value) -> bool {
+    value["kind"] == "SeccompProfile" && value["apiVersion"].as_str().is_some_and(|v| v.starts_with(SPO_GROUP))
+}
+
+/// `base` joined with a path as serde_path_to_error prints it (`syscalls[3].action`, the
+/// `path` of an [`Error`]).
+pub fn field_path(base: &tailor_kube::FieldPath, dotted: &str) -> tailor_kube::FieldPath {
     let mut path = base.clone();
     for part in dotted.split('.').filter(|part| !part.is_empty()) {
         let mut pieces = part.split('[');

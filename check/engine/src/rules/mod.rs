@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod network;
 pub mod pss;
 pub mod rbac;
+pub mod seccomp;
 mod text;
 pub mod workload;
 
@@ -36,10 +37,17 @@ pub struct Rule {
 
 /// Every rule of every family.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
-    [pss::RULES, workload::RULES, gpu::RULES, rbac::RULES, network::RULES]
-        .into_iter()
-        .flatten()
-        .chain(std::iter::once(&crate::exemptions::EXPIRED_RULE))
+    [
+        pss::RULES,
+        workload::RULES,
+        gpu::RULES,
+        rbac::RULES,
+        network::RULES,
+        seccomp::RULES,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(std::iter::once(&crate::exemptions::EXPIRED_RULE))
 }
 
 /// Looks a rule up by ID.

@@ -53,7 +53,7 @@ pub fn check(context: &WorkloadContext) -> Vec<Hit> {
 }
 
 /// Windows pods have no Linux users, capabilities or read-only root file systems.
-fn is_windows(pod: &PodTemplate) -> bool {
+pub(crate) fn is_windows(pod: &PodTemplate) -> bool {
     pod.spec.os.as_ref().is_some_and(|os| os.name == "windows")
 }
 
