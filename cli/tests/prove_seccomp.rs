@@ -196,6 +196,20 @@ fn recorded_profile_is_enforced_by_an_oci_runtime() {
         "the runtime's tail ends in execve: {tail:?}"
     );
     eprintln!("seccomp proof: runtime tail after the filter: {tail:?}");
+    // `tailor record` adds the runtime's calls after its filter from a table: it must hold
+    // every call just learned from the real runtime.
+    let table = match runtime.name() {
+        "crun" => tailor_seccomp::runtime::Runtime::Crun,
+        _ => tailor_seccomp::runtime::Runtime::Runc,
+    }
+    .after_filter();
+    for name in &tail {
+        assert!(
+            table.contains(&name.as_str()),
+            "{} calls {name} after installing the filter, which learn/seccomp/src/runtime.rs lacks",
+            runtime.name()
+        );
+    }
     let profile = with_allow_rule(app_profile, &tail);
     std::fs::write(
         dir.join("profile.json"),

@@ -295,3 +295,18 @@ fn kubernetes_forms_carry_the_recorded_names() {
     assert_eq!(profile["defaultAction"], "SCMP_ACT_ERRNO");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_runtimes_calls_after_their_filter_are_added_unless_none() {
+    if !recording_permitted() {
+        return;
+    }
+    // /bin/true never calls epoll_ctl or fstatfs; runc's init does after installing the filter.
+    let plain = allowed(&record(&["--runtime", "none", "--", "/bin/true"]));
+    assert!(!has(&plain, "epoll_ctl") && !has(&plain, "fstatfs"), "{plain:?}");
+    let for_runc = allowed(&record(&["--runtime", "runc", "--", "/bin/true"]));
+    let by_default = allowed(&record(&["--", "/bin/true"]));
+    for name in tailor_seccomp::runtime::Runtime::Runc.after_filter() {
+        assert!(has(&for_runc, name) && has(&by_default, name), "{name} missing");
+    }
+}

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use tailor_record::{Arch, Recording};
+use tailor_seccomp::runtime::Runtime;
 use tailor_seccomp::Profile;
 
 use crate::{output, Exit};
@@ -25,9 +26,36 @@ pub struct RecordArgs {
     /// `tailor/NAME.json`); by default the command's file name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// The OCI runtime whose own calls after installing the filter (before `execve` of the
+    /// program) the profile must allow; `all` covers crun and runc, `none` records the program only.
+    #[arg(long, value_enum, default_value = "all")]
+    pub runtime: RuntimeChoice,
     /// The command to run, after `--`.
     #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeChoice {
+    All,
+    Crun,
+    Runc,
+    None,
+}
+
+impl RuntimeChoice {
+    /// The system calls the chosen runtimes make between installing the filter and `execve`.
+    fn calls(self) -> impl Iterator<Item = &'static str> {
+        let runtimes: &[Runtime] = match self {
+            RuntimeChoice::All => &Runtime::ALL,
+            RuntimeChoice::Crun => &[Runtime::Crun],
+            RuntimeChoice::Runc => &[Runtime::Runc],
+            RuntimeChoice::None => &[],
+        };
+        runtimes
+            .iter()
+            .flat_map(|runtime| runtime.after_filter().iter().copied())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -47,7 +75,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Exit> {
     for (audit_arch, number) in &recording.unknown {
         eprintln!("tailor: warning: syscall {number} on architecture {audit_arch:#x} has no name in Tailor's tables; not in the profile");
     }
-    let profile = profile_of(&recording);
+    let profile = profile_of(&recording, args.runtime);
     let name = match &args.name {
         Some(name) => name.clone(),
         None => default_name(args.command.first().map(OsString::as_os_str).unwrap_or_default()),
@@ -102,10 +130,10 @@ fn default_name(command: &std::ffi::OsStr) -> String {
 /// One allow list over every architecture seen: the native one (with its compat
 /// sub-architectures) is the profile's, names from a compat ABI are folded into it
 /// (OCI names are resolved per architecture by the runtime).
-fn profile_of(recording: &Recording) -> Profile {
+fn profile_of(recording: &Recording, runtime: RuntimeChoice) -> Profile {
     let arch = Arch::native()
         .or_else(|| recording.syscalls.keys().next().copied())
         .unwrap_or(Arch::X86_64);
     let names = recording.syscalls.values().flatten().map(|name| name.to_string());
-    Profile::allow_list(arch, names)
+    Profile::allow_list(arch, names.chain(runtime.calls().map(str::to_owned)))
 }

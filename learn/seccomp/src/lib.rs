@@ -29,6 +29,7 @@ pub mod diff;
 pub mod import;
 pub mod kube;
 pub mod merge;
+pub mod runtime;
 pub mod score;
 
 use std::collections::{BTreeMap, BTreeSet};
