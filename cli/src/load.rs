@@ -32,6 +32,19 @@ pub struct ObjectLocator<'a> {
     prefix: &'a FieldPath,
 }
 
+/// The place of a whole document's root: no prefix.
+static DOCUMENT_ROOT: FieldPath = FieldPath(Vec::new());
+
+impl<'a> ObjectLocator<'a> {
+    /// Locates paths relative to a whole document (e.g. a configuration file).
+    pub fn document(positions: &'a Positions) -> Self {
+        ObjectLocator {
+            positions,
+            prefix: &DOCUMENT_ROOT,
+        }
+    }
+}
+
 impl Locate for ObjectLocator<'_> {
     fn locate(&self, path: &FieldPath) -> (u32, u32) {
         // Most objects are whole documents: no prefix, no need to build a joined path.
@@ -40,24 +53,6 @@ impl Locate for ObjectLocator<'_> {
         } else {
             self.positions.locate(&self.prefix.join(path))
         };
-        (position.line, position.column)
-    }
-}
-
-/// Maps paths relative to a whole document (e.g. a configuration file) to lines.
-pub struct DocumentLocator<'a> {
-    positions: &'a Positions,
-}
-
-impl<'a> DocumentLocator<'a> {
-    pub fn new(positions: &'a Positions) -> Self {
-        DocumentLocator { positions }
-    }
-}
-
-impl Locate for DocumentLocator<'_> {
-    fn locate(&self, path: &FieldPath) -> (u32, u32) {
-        let position = self.positions.locate(path);
         (position.line, position.column)
     }
 }

@@ -297,16 +297,19 @@ fn config_exemptions_suppress_with_a_reason_and_expired_ones_are_reported() {
         "apiVersion: tailor.dev/v1alpha1\nkind: Config\nexemptions:\n  - rules: [PSS-privileged]\n    kind: DaemonSet\n    namespace: gpu-*\n    container: nvidia-device-plugin\n    image: nvcr.io/nvidia/k8s-device-plugin:*\n    reason: compatWithCPUManager needs privileged\n    expires: \"2999-12-31\"\n",
     )
     .unwrap();
-    let out = tailor(&[
-        "check",
-        "examples/",
-        "-o",
-        "json",
-        "--fail-on",
-        "critical",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let check_with_config = || {
+        tailor(&[
+            "check",
+            "examples/",
+            "-o",
+            "json",
+            "--fail-on",
+            "critical",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+    };
+    let out = check_with_config();
     let report = json(&out);
     let privileged = findings(&report, "nvidia-device-plugin")
         .into_iter()
@@ -326,16 +329,7 @@ fn config_exemptions_suppress_with_a_reason_and_expired_ones_are_reported() {
         "exemptions:\n  - rules: [PSS-privileged]\n    reason: was temporary\n    expires: 2020-01-31\n",
     )
     .unwrap();
-    let out = tailor(&[
-        "check",
-        "examples/",
-        "-o",
-        "json",
-        "--fail-on",
-        "critical",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let out = check_with_config();
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
     assert_eq!(report["summary"]["suppressed"], 0);

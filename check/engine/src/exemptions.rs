@@ -105,7 +105,7 @@ impl Exemptions {
             }
         };
         let config: ConfigFile = serde_path_to_error::deserialize(document).map_err(|err| {
-            let path = field_path(err.path());
+            let path = tailor_kube::FieldPath::new().join_serde(err.path());
             vec![error(&path, format!("{path}: {}", err.inner()))]
         })?;
         if let Some(api_version) = config.api_version.as_deref().filter(|v| *v != CONFIG_API_VERSION) {
@@ -340,19 +340,6 @@ fn parse_date(text: &str) -> Result<Date, String> {
 
 fn keys(dotted: &str) -> tailor_kube::FieldPath {
     tailor_kube::FieldPath::keys(dotted)
-}
-
-fn field_path(path: &serde_path_to_error::Path) -> tailor_kube::FieldPath {
-    let mut out = tailor_kube::FieldPath::new();
-    for segment in path.iter() {
-        match segment {
-            serde_path_to_error::Segment::Seq { index } => out = out.index(*index),
-            serde_path_to_error::Segment::Map { key } => out = out.key(key.clone()),
-            serde_path_to_error::Segment::Enum { variant } => out = out.key(variant.clone()),
-            serde_path_to_error::Segment::Unknown => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]

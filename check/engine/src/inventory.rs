@@ -8,7 +8,7 @@ use serde_json::Value;
 use tailor_kube::{FieldPath, KubeObject, PodTemplate};
 
 use crate::seccomp_profiles::LocalSeccompProfiles;
-use crate::{Locate, ObjectSource};
+use crate::{CheckedObject, Finding, Locate, ObjectReport, ObjectSource};
 
 /// Every object an analysis may look at, in load order.
 #[derive(Debug, Default)]
@@ -37,6 +37,20 @@ pub enum InventoryObject {
 }
 
 impl Inventory {
+    /// Keeps what the cross-object analyses need of `checked` (the report's `object_index`-th
+    /// object) and hands back its report and findings.
+    pub fn take(&mut self, object_index: usize, checked: CheckedObject) -> (ObjectReport, Vec<Finding>) {
+        if let Some((source, object, lines)) = checked.inventory {
+            self.entries.push(Entry {
+                object_index,
+                source,
+                object,
+                lines,
+            });
+        }
+        (checked.report, checked.findings)
+    }
+
     pub fn workloads(&self) -> impl Iterator<Item = (&Entry, &PodTemplate)> {
         self.entries.iter().filter_map(|e| match &e.object {
             InventoryObject::Workload(pod) => Some((e, pod.as_ref())),

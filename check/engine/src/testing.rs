@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::{FieldPath, KubeObject, PodBearingKind, PodTemplate, TypeMeta};
 
-use crate::{check_object, CheckOptions, CheckedObject, Entry, Finding, Inventory, Locate, ObjectSource, Rule};
+use crate::{check_object, CheckOptions, CheckedObject, Finding, Inventory, Locate, ObjectSource, Rule};
 
 struct FixedLine(u32);
 
@@ -64,15 +64,7 @@ fn check_and_collect(objects: &[Value]) -> (Vec<Finding>, Inventory) {
     let mut inventory = Inventory::default();
     let mut findings = Vec::new();
     for (object_index, checked) in check_all(objects).into_iter().enumerate() {
-        findings.extend(checked.findings);
-        if let Some((source, object, lines)) = checked.inventory {
-            inventory.entries.push(Entry {
-                object_index,
-                source,
-                object,
-                lines,
-            });
-        }
+        findings.extend(inventory.take(object_index, checked).1);
     }
     (findings, inventory)
 }

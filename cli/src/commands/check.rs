@@ -5,7 +5,7 @@ use std::path::Path;
 use tailor_check::exemptions::Exemptions;
 use tailor_check::render::{self, Style};
 use tailor_check::seccomp_profiles::{NodeFile, OperatorProfile};
-use tailor_check::{CheckOptions, CheckedObject, InputError, Inventory, Locate, Report};
+use tailor_check::{CheckOptions, InputError, Inventory, Locate, Report};
 use tailor_kube::FieldPath;
 use tailor_seccomp::Profile;
 
@@ -60,30 +60,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
 
     let mut inventory = Inventory::default();
     let mut checked = Vec::with_capacity(loaded.results.len());
-    for (
-        object_index,
-        (
-            CheckedObject {
-                report,
-                findings,
-                inventory: entry,
-            },
-            operator_profile,
-        ),
-    ) in loaded.results.into_iter().enumerate()
-    {
+    for (object_index, (object, operator_profile)) in loaded.results.into_iter().enumerate() {
         if let Some(Ok(profile)) = operator_profile {
             inventory.seccomp_profiles.add_operator_profile(profile);
         }
-        if let Some((source, object, lines)) = entry {
-            inventory.entries.push(tailor_check::Entry {
-                object_index,
-                source,
-                object,
-                lines,
-            });
-        }
-        checked.push((report, findings));
+        checked.push(inventory.take(object_index, object));
     }
     if let Some(dir) = args.seccomp_dir.as_deref() {
         for error in read_node_profiles(dir, &mut inventory) {
@@ -236,7 +217,7 @@ fn load_config(path: Option<&Path>) -> Result<Exemptions, Vec<InputError>> {
         0 => Ok(Exemptions::default()),
         1 => match documents.remove(0) {
             Ok(document) => {
-                let locate = load::DocumentLocator::new(&document.positions);
+                let locate = load::ObjectLocator::document(&document.positions);
                 Exemptions::from_config(&file, &document.value, &locate)
             }
             Err(err) => Err(input_error(err.line, err.column, err.message)),

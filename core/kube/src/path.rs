@@ -58,6 +58,19 @@ impl FieldPath {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// This path followed by the path at which serde failed to decode a value.
+    pub fn join_serde(mut self, path: &serde_path_to_error::Path) -> FieldPath {
+        for segment in path.iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => self = self.index(*index),
+                serde_path_to_error::Segment::Map { key } => self = self.key(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => self = self.key(variant.clone()),
+                serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        self
+    }
 }
 
 impl fmt::Display for FieldPath {

@@ -175,17 +175,8 @@ fn decode_field<T: DeserializeOwned + Default>(
 impl DecodeError {
     /// A serde error at a path below `base`.
     pub(crate) fn from_serde(base: FieldPath, err: serde_path_to_error::Error<serde_json::Error>) -> DecodeError {
-        let mut path = base;
-        for segment in err.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => path = path.index(*index),
-                serde_path_to_error::Segment::Map { key } => path = path.key(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => path = path.key(variant.clone()),
-                serde_path_to_error::Segment::Unknown => {}
-            }
-        }
         DecodeError {
-            path,
+            path: base.join_serde(err.path()),
             message: err.into_inner().to_string(),
         }
     }
