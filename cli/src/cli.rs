@@ -33,6 +33,21 @@ pub enum Command {
     /// Work with seccomp profiles: merge, diff, import, score.
     #[command(subcommand)]
     Seccomp(crate::commands::seccomp::SeccompCommand),
+    /// Learn least privilege from evidence: RBAC and Pod Security needs from API-server audit logs.
+    #[command(subcommand)]
+    Learn(crate::commands::learn::LearnCommand),
+    /// Evaluate RBAC against audit logs: replay every request, report unused permissions.
+    #[command(subcommand)]
+    Rbac(crate::commands::rbac::RbacCommand),
+    /// Generate each workload's least-privilege version, with the evidence behind each change.
+    Harden(crate::commands::harden::HardenArgs),
+    /// The security model of an application: every component's privileges, as SECURITY.md states them.
+    Model(crate::commands::model::ModelArgs),
+    /// The admission webhook: Pod Security validation and injection of tailored profiles.
+    #[command(subcommand)]
+    Webhook(crate::commands::webhook::WebhookCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completion(crate::commands::completion::CompletionArgs),
     /// List every rule with its ID, severity and ATT&CK techniques.
     Rules(RulesArgs),
     /// Print one rule in full: rationale, remediation, ATT&CK techniques.
@@ -62,8 +77,10 @@ pub struct PolicyArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Files, directories (searched recursively for *.yaml, *.yml, *.json) or `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub cluster: crate::commands::cluster::ClusterArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output format (default: table on a terminal, json otherwise).
@@ -122,6 +139,12 @@ pub struct PssArgs {
 pub enum CheckFormat {
     Table,
     Json,
+    Yaml,
+    Sarif,
+    Junit,
+    Github,
+    Markdown,
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,9 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::{load, output, Exit};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
+    if args.cluster.cluster {
+        anyhow::bail!("tailor check --cluster is not implemented yet");
+    }
     let exemptions = match load_config(args.config.as_deref()) {
         Ok(exemptions) => exemptions,
         Err(errors) => {
@@ -91,6 +94,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     output::write_with(args.output_file.as_deref(), |out| match format {
         CheckFormat::Json => render::json(&report, out),
         CheckFormat::Table => out.write_all(render::table(&report, style).as_bytes()),
+        other => Err(std::io::Error::other(format!("-o {other:?} is not implemented yet"))),
     })?;
 
     let exit = if !report.errors.is_empty() {

@@ -1,6 +1,13 @@
 pub mod check;
+pub mod cluster;
+pub mod completion;
 pub mod debug_parse;
+pub mod harden;
+pub mod learn;
+pub mod model;
 pub mod pss;
+pub mod rbac;
 pub mod record;
 pub mod rules;
 pub mod seccomp;
+pub mod webhook;

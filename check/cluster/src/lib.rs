@@ -1,0 +1,3 @@
+//! # tailor-cluster: `tailor check --cluster`
+//!
+//! Work in progress (issue #9).

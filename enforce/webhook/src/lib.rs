@@ -1,0 +1,3 @@
+//! # tailor-webhook: the admission webhook (`tailor webhook serve`)
+//!
+//! Work in progress (issue #5).
