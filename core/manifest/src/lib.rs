@@ -35,6 +35,7 @@
 //! `tailor-kube` (for [`tailor_kube::FieldPath`] and [`tailor_kube::TypeMeta`]).
 
 mod build;
+pub mod emit;
 pub mod files;
 mod helm;
 mod objects;

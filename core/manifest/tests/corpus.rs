@@ -178,3 +178,27 @@ fn the_largest_manifest_reads_the_same_as_a_tab_indented_json_stream() {
     assert_eq!(pos.line, last.positions.root().line + 2);
     assert_eq!(pos.column, 2);
 }
+
+/// `emit::to_yaml` writes every corpus document so that it reads back as the same JSON, key
+/// order included (what `tailor harden -o yaml` and `tailor learn rbac` rely on).
+#[test]
+fn every_corpus_document_survives_a_yaml_round_trip() {
+    let Some(files) = corpus_files() else { return };
+    let mut documents = 0;
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for document in tailor_manifest::parse_stream(&text).into_iter().flatten() {
+            let yaml = tailor_manifest::emit::to_yaml(&document.value);
+            let read_back = tailor_manifest::parse_stream(&yaml);
+            assert_eq!(read_back.len(), 1, "{}: {yaml}", path.display());
+            let value = &read_back[0].as_ref().expect("emitted YAML parses").value;
+            assert_eq!(value, &document.value, "{}:\n{yaml}", path.display());
+            let keys = |v: &serde_json::Value| v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
+            assert_eq!(keys(value), keys(&document.value), "{}: key order", path.display());
+            documents += 1;
+        }
+    }
+    assert!(documents > 3_000, "only {documents} documents read");
+}
