@@ -103,6 +103,7 @@ impl Evaluation {
     }
 }
 
+pub mod admission;
 pub mod checks;
 pub mod registry;
 
