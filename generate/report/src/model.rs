@@ -1,0 +1,1 @@
+//! `tailor model` (in progress).
