@@ -56,11 +56,17 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
         let path = entry.path();
         if entry.file_type()?.is_dir() {
             walk(&path, files)?;
-        } else if !entry.file_name().to_string_lossy().starts_with('.') {
+        } else if is_log_name(&entry.file_name().to_string_lossy()) {
             files.push(path);
         }
     }
     Ok(())
+}
+
+/// In a directory: every file but hidden ones and YAML (audit `Policy` files often sit beside
+/// the logs). A YAML file named on the command line is still read.
+fn is_log_name(name: &str) -> bool {
+    !name.starts_with('.') && !name.ends_with(".yaml") && !name.ends_with(".yml")
 }
 
 /// `(base name, rotation number)`: `audit.log.2.gz` → (`audit.log`, 2); the live file is 0.
@@ -90,7 +96,15 @@ mod tests {
     fn rotated_sets_read_oldest_first() {
         let dir = std::env::temp_dir().join(format!("tailor-audit-discover-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
-        for name in ["audit.log", "audit.log.1", "audit.log.10.gz", "audit.log.2.gz", "sub/other.json", ".hidden"] {
+        for name in [
+            "audit.log",
+            "audit.log.1",
+            "audit.log.10.gz",
+            "audit.log.2.gz",
+            "sub/other.json",
+            ".hidden",
+            "policy.yaml",
+        ] {
             std::fs::write(dir.join(name), "").unwrap();
         }
         let found: Vec<String> = discover(&[dir.display().to_string()])
@@ -101,6 +115,15 @@ mod tests {
             })
             .collect();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(found, ["audit.log.10.gz", "audit.log.2.gz", "audit.log.1", "audit.log", "sub/other.json"]);
+        assert_eq!(
+            found,
+            [
+                "audit.log.10.gz",
+                "audit.log.2.gz",
+                "audit.log.1",
+                "audit.log",
+                "sub/other.json"
+            ]
+        );
     }
 }

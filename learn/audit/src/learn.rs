@@ -238,14 +238,49 @@ mod tests {
             SubjectFilter::User("bob".into()),
             LearnOptions::default(),
             &[
-                event("bob", "get", json!({"resource": "configmaps", "namespace": "ns1", "name": "a", "apiVersion": "v1"}), 200),
-                event("bob", "get", json!({"resource": "configmaps", "namespace": "ns1", "name": "b", "apiVersion": "v1"}), 403),
-                event("bob", "create", json!({"resource": "configmaps", "namespace": "ns1", "name": "c", "apiVersion": "v1"}), 201),
-                event("bob", "list", json!({"resource": "configmaps", "namespace": "ns1", "apiVersion": "v1"}), 200),
-                event("bob", "get", json!({"resource": "nodes", "name": "n1", "apiVersion": "v1"}), 200),
+                event(
+                    "bob",
+                    "get",
+                    json!({"resource": "configmaps", "namespace": "ns1", "name": "a", "apiVersion": "v1"}),
+                    200,
+                ),
+                event(
+                    "bob",
+                    "get",
+                    json!({"resource": "configmaps", "namespace": "ns1", "name": "b", "apiVersion": "v1"}),
+                    403,
+                ),
+                event(
+                    "bob",
+                    "create",
+                    json!({"resource": "configmaps", "namespace": "ns1", "name": "c", "apiVersion": "v1"}),
+                    201,
+                ),
+                event(
+                    "bob",
+                    "list",
+                    json!({"resource": "configmaps", "namespace": "ns1", "apiVersion": "v1"}),
+                    200,
+                ),
+                event(
+                    "bob",
+                    "get",
+                    json!({"resource": "nodes", "name": "n1", "apiVersion": "v1"}),
+                    200,
+                ),
                 event("bob", "list", json!({"resource": "pods", "apiVersion": "v1"}), 200),
-                event("bob", "list", json!({"resource": "pods", "namespace": "ns1", "apiVersion": "v1"}), 200),
-                event("alice", "delete", json!({"resource": "secrets", "namespace": "ns1", "name": "s", "apiVersion": "v1"}), 200),
+                event(
+                    "bob",
+                    "list",
+                    json!({"resource": "pods", "namespace": "ns1", "apiVersion": "v1"}),
+                    200,
+                ),
+                event(
+                    "alice",
+                    "delete",
+                    json!({"resource": "secrets", "namespace": "ns1", "name": "s", "apiVersion": "v1"}),
+                    200,
+                ),
             ],
         );
         let kinds: Vec<&str> = objects.iter().map(|o| o["kind"].as_str().unwrap()).collect();
@@ -265,14 +300,27 @@ mod tests {
                 {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["a", "b"], "verbs": ["get"]},
             ])
         );
-        assert_eq!(objects[3]["subjects"], json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"}]));
+        assert_eq!(
+            objects[3]["subjects"],
+            json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"}])
+        );
     }
 
     #[test]
     fn only_allowed_expand_names_and_namespaces() {
         let events = [
-            event("bob", "get", json!({"resource": "widgets", "apiGroup": "example.com", "namespace": "a", "name": "w"}), 403),
-            event("bob", "get", json!({"resource": "widgets", "apiGroup": "example.com", "namespace": "b", "name": "v"}), 200),
+            event(
+                "bob",
+                "get",
+                json!({"resource": "widgets", "apiGroup": "example.com", "namespace": "a", "name": "w"}),
+                403,
+            ),
+            event(
+                "bob",
+                "get",
+                json!({"resource": "widgets", "apiGroup": "example.com", "namespace": "b", "name": "v"}),
+                200,
+            ),
         ];
         let options = LearnOptions {
             only_allowed: true,
@@ -287,7 +335,10 @@ mod tests {
         );
         // Unknown resources are namespaced when their requests name a namespace.
         let objects = learn(SubjectFilter::User("bob".into()), LearnOptions::default(), &events);
-        let namespaces: Vec<&str> = objects.iter().filter_map(|o| o["metadata"]["namespace"].as_str()).collect();
+        let namespaces: Vec<&str> = objects
+            .iter()
+            .filter_map(|o| o["metadata"]["namespace"].as_str())
+            .collect();
         assert_eq!(namespaces, ["a", "a", "b", "b"]);
     }
 }

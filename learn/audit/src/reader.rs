@@ -138,9 +138,11 @@ fn read_values(text: &[u8], line: u64, stats: &mut ReadStats, visit: &mut impl F
         };
         let items = match &value {
             Value::Array(items) => items.as_slice(),
-            Value::Object(map) if map.get("kind").and_then(Value::as_str) == Some("EventList") => {
-                map.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-            }
+            Value::Object(map) if map.get("kind").and_then(Value::as_str) == Some("EventList") => map
+                .get("items")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
             _ => std::slice::from_ref(&value),
         };
         for item in items {
@@ -208,7 +210,11 @@ mod tests {
         assert_eq!(stats.events, 2);
         assert_eq!(stats.malformed_count, 3);
         assert_eq!(stats.malformed.iter().map(|m| m.line).collect::<Vec<_>>(), [2, 3, 6]);
-        assert!(stats.malformed[2].message.contains("\"v1\""), "{:?}", stats.malformed[2]);
+        assert!(
+            stats.malformed[2].message.contains("\"v1\""),
+            "{:?}",
+            stats.malformed[2]
+        );
     }
 
     #[test]
@@ -223,9 +229,8 @@ mod tests {
     #[test]
     fn pretty_printed_values_arrays_event_lists_and_concatenated_objects() {
         let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(GET).unwrap()).unwrap();
-        let text = format!(
-            "{pretty}\n[{GET},{GET}]\n{{\"kind\":\"EventList\",\"items\":[{GET}]}}\n{GET}{GET}\n{GET}\n"
-        );
+        let text =
+            format!("{pretty}\n[{GET},{GET}]\n{{\"kind\":\"EventList\",\"items\":[{GET}]}}\n{GET}{GET}\n{GET}\n");
         let (seen, stats) = read(&text);
         let lines: Vec<u64> = seen.iter().map(|s| s.0).collect();
         let pretty_lines = pretty.lines().count() as u64;

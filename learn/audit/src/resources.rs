@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(scope("", "pods"), Some(ResourceScope::Namespaced));
         assert_eq!(scope("", "nodes"), Some(ResourceScope::Cluster));
         assert_eq!(scope("", "namespaces"), Some(ResourceScope::Cluster));
-        assert_eq!(scope("rbac.authorization.k8s.io", "clusterroles"), Some(ResourceScope::Cluster));
+        assert_eq!(
+            scope("rbac.authorization.k8s.io", "clusterroles"),
+            Some(ResourceScope::Cluster)
+        );
         assert_eq!(scope("apps", "deployments"), Some(ResourceScope::Namespaced));
         assert_eq!(scope("example.com", "widgets"), None);
     }
