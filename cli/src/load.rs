@@ -220,7 +220,7 @@ where
     items
 }
 
-fn extract_pod(type_meta: &TypeMeta, value: &Value) -> Result<Option<PodTemplate>, DecodeError> {
+pub(crate) fn extract_pod(type_meta: &TypeMeta, value: &Value) -> Result<Option<PodTemplate>, DecodeError> {
     let Some(kind) = PodBearingKind::classify(type_meta) else {
         return Ok(None);
     };

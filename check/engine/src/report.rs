@@ -296,6 +296,28 @@ pub struct Report {
     pub objects: Vec<ObjectReport>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// With `--cluster`: what the credentials could not list (serialised only then, as
+    /// `spec/cli.md` adds it to the cluster form of the document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_assessed: Option<Vec<NotAssessed>>,
+}
+
+/// A kind the scan could not read (in one namespace, or cluster-wide), and the API server's
+/// reason: reported, and an input error for the exit code, never a silent pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotAssessed {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for NotAssessed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "not assessed: {} in namespace {ns}: {}", self.kind, self.reason),
+            None => write!(f, "not assessed: {} (cluster-wide): {}", self.kind, self.reason),
+        }
+    }
 }
 
 impl Report {
@@ -333,6 +355,7 @@ impl Report {
             objects,
             findings,
             errors,
+            not_assessed: None,
         };
         report.refresh_summary();
         report

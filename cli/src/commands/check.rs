@@ -13,9 +13,6 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::{load, output, Exit};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
-    if args.cluster.cluster {
-        anyhow::bail!("tailor check --cluster is not implemented yet");
-    }
     let exemptions = match load_config(args.config.as_deref()) {
         Ok(exemptions) => exemptions,
         Err(errors) => {
@@ -36,7 +33,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::InputError);
     }
-    let mut loaded = load::load(&args.paths, load::Decode::Objects, |object| {
+    // Files and the cluster feed the same per-object check.
+    let check = |object: load::LoadedObject| {
         let operator_profile = operator_profile(&object);
         let checked = tailor_check::check_object(
             &options,
@@ -47,7 +45,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             &object.locator,
         );
         (checked, operator_profile)
-    });
+    };
+    let (mut loaded, not_assessed) = if args.cluster.cluster {
+        if !args.paths.is_empty() {
+            eprintln!("tailor check: give either PATHs or --cluster, not both");
+            return Ok(Exit::InputError);
+        }
+        let (loaded, scan) = super::cluster::load(&args.cluster, check, |(checked, _)| &checked.report)?;
+        (loaded, Some(scan.not_assessed))
+    } else {
+        (load::load(&args.paths, load::Decode::Objects, check), None)
+    };
+    for entry in not_assessed.iter().flatten() {
+        eprintln!("{entry}");
+    }
     // Errors in SeccompProfile objects are input errors like any other undecodable object.
     for (_, operator_profile) in &mut loaded.results {
         if let Some(Err(error)) = operator_profile.take_if(|p| p.is_err()) {
@@ -77,6 +88,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     }
     let cross_object = tailor_check::analyse(&inventory);
     let mut report = Report::new(checked, cross_object, loaded.errors, loaded.skipped);
+    report.not_assessed = not_assessed;
     let error_count = report.errors.len();
     report.apply_exemptions(&exemptions, time::OffsetDateTime::now_utc().date());
     for error in &report.errors[error_count..] {
@@ -97,7 +109,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         other => Err(std::io::Error::other(format!("-o {other:?} is not implemented yet"))),
     })?;
 
-    let exit = if !report.errors.is_empty() {
+    // Kinds the cluster credentials could not list: the input was not read whole.
+    let incomplete = report.not_assessed.as_ref().is_some_and(|n| !n.is_empty());
+    let exit = if !report.errors.is_empty() || incomplete {
         Exit::InputError
     } else if report.max_severity().is_some_and(|max| max >= args.fail_on) {
         Exit::Findings
