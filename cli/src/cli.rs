@@ -7,7 +7,7 @@ use tailor_check::Severity;
 use tailor_pss::{Level, Version};
 
 #[derive(Debug, Parser)]
-#[command(name = "tailor", version, about = "Least privilege, tailored to each Kubernetes workload.", long_about = None)]
+#[command(name = "tailor", version = crate::VERSION, about = "Least privilege, tailored to each Kubernetes workload.", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -48,6 +48,9 @@ pub enum Command {
     Webhook(crate::commands::webhook::WebhookCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completion(crate::commands::completion::CompletionArgs),
+    /// Write man pages generated from this command line (for packagers and `scripts/release`).
+    #[command(hide = true)]
+    Man(crate::commands::completion::ManArgs),
     /// List every rule with its ID, severity and ATT&CK techniques.
     Rules(RulesArgs),
     /// Print one rule in full: rationale, remediation, ATT&CK techniques.

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Model(args) => commands::model::run(args),
         cli::Command::Webhook(command) => commands::webhook::run(command),
         cli::Command::Completion(args) => commands::completion::run(args),
+        cli::Command::Man(args) => commands::completion::man(args),
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Explain(args) => commands::rules::explain(args),
         cli::Command::DebugParse(args) => commands::debug_parse::run(args),
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// `tailor --version`: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TAILOR_GIT_COMMIT"), ")");
 
 /// Exit codes shared by every command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
