@@ -300,3 +300,32 @@ fn the_same_roles_deny_other_subjects_and_name_restricted_rules_deny_other_objec
         "{text}"
     );
 }
+
+#[test]
+fn standard_input_and_gzip_give_the_same_roles_as_the_file() {
+    let Some(demo) = corpus_path("audit/liggitt__audit2rbac/testdata/demo.log") else {
+        return;
+    };
+    let from_file = tailor(&[
+        "learn",
+        "rbac",
+        "--audit-log",
+        demo.to_str().unwrap(),
+        "--user",
+        "alice",
+    ]);
+    assert_eq!(from_file.status.code(), Some(0));
+    assert!(!from_file.stdout.is_empty());
+    let text = std::fs::read_to_string(&demo).unwrap();
+    let from_stdin = common::tailor_stdin(&["learn", "rbac", "--audit-log", "-", "--user", "alice"], &text);
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+    let gz = temp_dir("gzip").join("demo.log.gz");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("gzip -c {} > {}", demo.display(), gz.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let from_gzip = tailor(&["learn", "rbac", "--audit-log", gz.to_str().unwrap(), "--user", "alice"]);
+    assert_eq!(from_gzip.stdout, from_file.stdout);
+}

@@ -50,12 +50,13 @@ pub struct WorkloadNeeds {
 
 impl WorkloadNeeds {
     /// The strictest level it is known to pass; when only failures were seen, the level below
-    /// the least strict failure (`verified` false).
+    /// the least strict failure (`verified` false unless that is privileged).
     pub fn level(&self) -> (Level, bool) {
         match (self.passes, self.fails) {
             (Some(passes), Some(fails)) if passes >= fails => (below(fails), true),
             (Some(passes), _) => (passes, true),
-            (None, Some(fails)) => (below(fails), false),
+            // Privileged needs no evidence: nothing fails it.
+            (None, Some(fails)) => (below(fails), below(fails) == Level::Privileged),
             (None, None) => (Level::Privileged, false),
         }
     }
@@ -135,15 +136,22 @@ impl PssLearner {
         if let Some(pod) = &pod {
             needs.evaluated = true;
             needs.runtime_class = pod.spec.runtime_class_name.clone().or(needs.runtime_class.take());
-            let (level, failing) = tailor_pss::strictest_level(Version::Latest, &pod.metadata, &pod.spec);
-            needs.passed(level);
-            if let Some(failing) = failing {
-                let changes = failing
-                    .violations
-                    .iter()
-                    .map(|v| format!("{} ({})", v.reason, v.detail));
-                needs.failed(failing.level, changes.collect::<Vec<_>>());
+            // Each stricter level it fails, with its violations: baseline's say what the
+            // workload needs to lose to leave `privileged`, restricted's everything to reach it.
+            let mut passes = Level::Privileged;
+            for level in [Level::Baseline, Level::Restricted] {
+                let evaluation = tailor_pss::evaluate(level, Version::Latest, &pod.metadata, &pod.spec);
+                if evaluation.allowed() {
+                    passes = passes.max(level);
+                } else {
+                    let changes = evaluation
+                        .violations
+                        .iter()
+                        .map(|v| format!("{} ({})", v.reason, v.detail));
+                    needs.failed(level, changes.collect::<Vec<_>>());
+                }
             }
+            needs.passed(passes);
         }
         if let Some(denial) = denial {
             needs.denied += 1;
@@ -414,7 +422,7 @@ mod tests {
             .starts_with("runAsNonRoot != true"));
         let ops = &report["namespaces"][1];
         assert_eq!(ops["labels"]["pod-security.kubernetes.io/enforce"], "privileged");
-        assert_eq!(ops["workloads"][0]["verified"], false);
+        assert_eq!(ops["workloads"][0]["verified"], true);
 
         // A GPU pod with a runtime class holding a namespace down is exempted by class.
         let gpu_pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gpu"},
