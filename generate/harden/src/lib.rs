@@ -42,6 +42,7 @@ use tailor_check::rules::rbac::service_accounts::{self, UNUSED_TOKEN};
 use tailor_check::rules::rbac::workloads::Workloads;
 use tailor_check::{Entry, Inventory, InventoryObject, LineTable, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
+use tailor_kube::k8s_openapi::api::networking::v1::NetworkPolicy;
 use tailor_kube::{KubeObject, PodTemplate};
 use tailor_pss::admission::{self, LevelVersion};
 use tailor_pss::{Level, Version, Violation};
@@ -216,12 +217,17 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
             _ => None,
         })
         .collect();
-    let existing_default_deny: HashSet<Option<String>> = inputs
+    let existing_policies: Vec<(&Option<String>, &NetworkPolicy)> = inputs
         .iter()
         .filter_map(|i| match &i.kube {
-            Some(KubeObject::NetworkPolicy(policy)) if selects_every_pod(policy) => Some(i.source.namespace.clone()),
+            Some(KubeObject::NetworkPolicy(policy)) => Some((&i.source.namespace, policy)),
             _ => None,
         })
+        .collect();
+    let existing_default_deny: HashSet<Option<String>> = existing_policies
+        .iter()
+        .filter(|(_, policy)| is_default_deny(policy))
+        .map(|(namespace, _)| (*namespace).clone())
         .collect();
 
     for (index, input) in inputs.iter().enumerate() {
@@ -301,6 +307,15 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
                      default deny blocks all their traffic until they get labels"
                         .to_owned(),
                 );
+            } else if let Some(policy) = existing_policies
+                .iter()
+                .find(|(ns, policy)| **ns == input.source.namespace && allows_traffic_to(policy, &labels))
+            {
+                // Policies add up: a generated one could only widen what the user allows.
+                edits.verify.push(format!(
+                    "NetworkPolicy {} already selects its pods: kept as written, no policy generated",
+                    policy.1.metadata.name.as_deref().unwrap_or("<unnamed>")
+                ));
             } else {
                 let same_namespace: Vec<_> = services
                     .iter()
@@ -430,7 +445,8 @@ fn host_network(pod: &PodTemplate) -> bool {
     pod.spec.host_network == Some(true)
 }
 
-fn selects_every_pod(policy: &tailor_kube::k8s_openapi::api::networking::v1::NetworkPolicy) -> bool {
+/// A policy that selects every pod of its namespace and allows nothing.
+fn is_default_deny(policy: &NetworkPolicy) -> bool {
     policy.spec.as_ref().is_some_and(|spec| {
         spec.pod_selector.as_ref().is_none_or(|selector| {
             selector.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
@@ -438,6 +454,25 @@ fn selects_every_pod(policy: &tailor_kube::k8s_openapi::api::networking::v1::Net
         }) && spec.ingress.as_ref().is_none_or(Vec::is_empty)
             && spec.egress.as_ref().is_none_or(Vec::is_empty)
     })
+}
+
+/// Whether a policy with rules selects pods with `labels` (a selector with expressions is
+/// assumed to, so that Tailor never adds to a policy the user wrote).
+fn allows_traffic_to(policy: &NetworkPolicy, labels: &BTreeMap<String, String>) -> bool {
+    let Some(spec) = policy.spec.as_ref() else {
+        return false;
+    };
+    let has_rules = spec.ingress.as_ref().is_some_and(|r| !r.is_empty())
+        || spec.egress.as_ref().is_some_and(|r| !r.is_empty());
+    let selects = spec.pod_selector.as_ref().is_none_or(|selector| {
+        selector.match_expressions.as_ref().is_some_and(|e| !e.is_empty())
+            || selector
+                .match_labels
+                .iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v))
+    });
+    has_rules && selects
 }
 
 /// The namespace's Pod Security labels: `enforce` what its workloads reach, `warn` and
