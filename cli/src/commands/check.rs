@@ -88,6 +88,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     }
     let cross_object = tailor_check::analyse(&inventory);
     let mut report = Report::new(checked, cross_object, loaded.errors, loaded.skipped);
+    if not_assessed.is_some() {
+        report.namespace_dry_run = Some(super::cluster::namespace_dry_run(&inventory, options.version));
+    }
     report.not_assessed = not_assessed;
     let error_count = report.errors.len();
     report.apply_exemptions(&exemptions, time::OffsetDateTime::now_utc().date());
@@ -103,10 +106,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let style = Style {
         color: output::use_color(args.output_file.as_deref()),
     };
+    let paths = source_paths()?;
     output::write_with(args.output_file.as_deref(), |out| match format {
         CheckFormat::Json => render::json(&report, out),
         CheckFormat::Table => out.write_all(render::table(&report, style).as_bytes()),
-        other => Err(std::io::Error::other(format!("-o {other:?} is not implemented yet"))),
+        CheckFormat::Yaml => {
+            let value = serde_json::to_value(&report).map_err(std::io::Error::other)?;
+            out.write_all(tailor_manifest::emit::to_yaml(&value).as_bytes())
+        }
+        CheckFormat::Sarif => tailor_report::sarif::write(&report, &paths, out),
+        CheckFormat::Junit => tailor_report::junit::write(&report, &paths, out),
+        CheckFormat::Github => tailor_report::github::write(&report, &paths, out),
+        CheckFormat::Markdown => tailor_report::markdown::write(&report, &paths, out),
+        CheckFormat::Html => tailor_report::html::write(&report, &paths, out),
     })?;
 
     // Kinds the cluster credentials could not list: the input was not read whole.
@@ -122,6 +134,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     // would only delay the exit (about 10% of a whole-corpus run).
     std::mem::forget((report, inventory));
     Ok(exit)
+}
+
+/// Reports name files relative to the repository root (the nearest ancestor of the current
+/// directory holding `.git`), or to the current directory outside a repository.
+pub fn source_paths() -> anyhow::Result<tailor_report::SourcePaths> {
+    let current_dir = std::env::current_dir()?;
+    let root = current_dir
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(&current_dir)
+        .to_path_buf();
+    Ok(tailor_report::SourcePaths::new(current_dir, root))
 }
 
 /// The profile of a Security Profiles Operator `SeccompProfile` object, parsed; `None` for

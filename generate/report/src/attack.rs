@@ -37,7 +37,12 @@ const TACTICS_OF: &[(&str, &[&str])] = &[
     (technique::RESOURCE_HIJACKING, &["Impact"]),
     (
         technique::VALID_ACCOUNTS_DEFAULT,
-        &["Initial Access", "Persistence", "Privilege Escalation", "Defense Evasion"],
+        &[
+            "Initial Access",
+            "Persistence",
+            "Privilege Escalation",
+            "Defense Evasion",
+        ],
     ),
     (technique::EXTERNAL_REMOTE_SERVICES, &["Initial Access", "Persistence"]),
     (technique::EXPLOIT_PUBLIC_FACING_APPLICATION, &["Initial Access"]),

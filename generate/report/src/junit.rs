@@ -41,7 +41,11 @@ pub fn write(report: &Report, paths: &SourcePaths, out: &mut dyn Write) -> io::R
                 line: object.line,
                 outcome: Outcome::Passed,
             }),
-            Some(rules) => suite.extend(rules.into_iter().map(|(rule, findings)| case(class.clone(), rule, &findings))),
+            Some(rules) => suite.extend(
+                rules
+                    .into_iter()
+                    .map(|(rule, findings)| case(class.clone(), rule, &findings)),
+            ),
         }
     }
     // Findings about the configuration rather than an object (expired exemptions).
@@ -58,8 +62,16 @@ pub fn write(report: &Report, paths: &SourcePaths, out: &mut dyn Write) -> io::R
         }
     }
     let total: usize = cases.values().map(Vec::len).sum();
-    let failures = cases.values().flatten().filter(|c| matches!(c.outcome, Outcome::Failed(_))).count();
-    let skipped = cases.values().flatten().filter(|c| matches!(c.outcome, Outcome::Skipped(_))).count();
+    let failures = cases
+        .values()
+        .flatten()
+        .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
+        .count();
+    let skipped = cases
+        .values()
+        .flatten()
+        .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+        .count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -76,7 +88,10 @@ pub fn write(report: &Report, paths: &SourcePaths, out: &mut dyn Write) -> io::R
             escape(&relative),
             suite.len(),
             suite.iter().filter(|c| matches!(c.outcome, Outcome::Failed(_))).count(),
-            suite.iter().filter(|c| matches!(c.outcome, Outcome::Skipped(_))).count(),
+            suite
+                .iter()
+                .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+                .count(),
         )?;
         for case in suite {
             write!(
@@ -89,7 +104,11 @@ pub fn write(report: &Report, paths: &SourcePaths, out: &mut dyn Write) -> io::R
             )?;
             match &case.outcome {
                 Outcome::Passed => writeln!(out, "/>")?,
-                Outcome::Skipped(reason) => writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(reason))?,
+                Outcome::Skipped(reason) => writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    escape(reason)
+                )?,
                 Outcome::Failed(failure) => writeln!(
                     out,
                     ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
@@ -164,7 +183,11 @@ fn case(class: String, rule: &str, findings: &[&Finding]) -> Case {
         let body = active
             .iter()
             .map(|f| {
-                let container = f.container.as_deref().map(|c| format!(" (container {c})")).unwrap_or_default();
+                let container = f
+                    .container
+                    .as_deref()
+                    .map(|c| format!(" (container {c})"))
+                    .unwrap_or_default();
                 format!("{}:{}: {}{container}: {}", f.file, f.line, f.field, f.message)
             })
             .chain(std::iter::once(format!("Fix: {}", first.remediation)))
@@ -179,7 +202,12 @@ fn case(class: String, rule: &str, findings: &[&Finding]) -> Case {
     Case {
         class,
         name,
-        line: findings.iter().filter(|f| !f.suppressed).map(|f| f.line).min().unwrap_or(first.line),
+        line: findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| f.line)
+            .min()
+            .unwrap_or(first.line),
         outcome,
     }
 }

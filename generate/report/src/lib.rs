@@ -53,7 +53,11 @@ impl SourcePaths {
         let base: Vec<Component> = root.components().collect();
         let common = ours.iter().zip(&base).take_while(|(a, b)| a == b).count();
         let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), base.len() - common).collect();
-        parts.extend(ours[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        parts.extend(
+            ours[common..]
+                .iter()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
         parts.join("/")
     }
 

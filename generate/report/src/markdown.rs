@@ -30,7 +30,10 @@ pub fn render(report: &Report, paths: &SourcePaths) -> String {
     }
     if !report.namespaces.is_empty() {
         let _ = writeln!(md, "\n## Pod Security per namespace\n");
-        let _ = writeln!(md, "| namespace | workloads | could enforce | next level needs |\n|---|---:|---|---|");
+        let _ = writeln!(
+            md,
+            "| namespace | workloads | could enforce | next level needs |\n|---|---:|---|---|"
+        );
         for ns in &report.namespaces {
             let _ = writeln!(
                 md,
@@ -46,7 +49,10 @@ pub fn render(report: &Report, paths: &SourcePaths) -> String {
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if !findings.is_empty() {
         let _ = writeln!(md, "\n## Findings\n");
-        let _ = writeln!(md, "| severity | rule | object | location | finding | fix |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| severity | rule | object | location | finding | fix |\n|---|---|---|---|---|---|"
+        );
         for f in findings {
             let container = f.container.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
             let _ = writeln!(
@@ -69,13 +75,26 @@ pub fn render(report: &Report, paths: &SourcePaths) -> String {
         let _ = writeln!(md, "| rule | object | reason |\n|---|---|---|");
         for f in suppressed {
             let reason = f.suppression.as_ref().map(|s| s.reason.as_str()).unwrap_or("");
-            let _ = writeln!(md, "| `{}` | {} | {} |", f.rule, cell(&crate::object_name(f)), cell(reason));
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} |",
+                f.rule,
+                cell(&crate::object_name(f)),
+                cell(reason)
+            );
         }
     }
     if !report.errors.is_empty() {
         let _ = writeln!(md, "\n## Input errors\n");
         for e in &report.errors {
-            let _ = writeln!(md, "- `{}:{}:{}`: {}", paths.relative(&e.file), e.line, e.column, cell(&e.message));
+            let _ = writeln!(
+                md,
+                "- `{}:{}:{}`: {}",
+                paths.relative(&e.file),
+                e.line,
+                e.column,
+                cell(&e.message)
+            );
         }
     }
     md

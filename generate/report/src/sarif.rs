@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, PhysicalLocation,
-    PropertyBag, Region, ResultLevel, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, Run, Sarif,
+    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
     Suppression, Tool, ToolComponent,
 };
 use tailor_check::{Finding, Report, Rule, Severity};
@@ -42,13 +42,18 @@ pub fn log(report: &Report, paths: &SourcePaths) -> Sarif {
         .iter()
         .map(|finding| result(finding, rule_index.get(finding.rule.as_str()).copied(), paths))
         .collect();
-    let root_uri = format!("file://{}/", crate::percent_encode_path(&paths.root.display().to_string()));
+    let root_uri = format!(
+        "file://{}/",
+        crate::percent_encode_path(&paths.root.display().to_string())
+    );
     let mut base_ids = BTreeMap::new();
     base_ids.insert(
         SOURCE_ROOT.to_owned(),
         ArtifactLocation::builder()
             .uri(root_uri)
-            .description(text("The repository root (or the directory Tailor ran in outside a repository)."))
+            .description(text(
+                "The repository root (or the directory Tailor ran in outside a repository).",
+            ))
             .build(),
     );
     let invocation = Invocation::builder()
@@ -106,7 +111,10 @@ fn text(message: impl Into<String>) -> Message {
 }
 
 fn multiformat(plain: String, markdown: String) -> MultiformatMessageString {
-    MultiformatMessageString::builder().text(plain).markdown(markdown).build()
+    MultiformatMessageString::builder()
+        .text(plain)
+        .markdown(markdown)
+        .build()
 }
 
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
@@ -140,8 +148,17 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         .short_description(multiformat(rule.title.to_owned(), rule.title.to_owned()))
         .full_description(multiformat(rule.rationale.to_owned(), rule.rationale.to_owned()))
         .help(multiformat(help_text, help_markdown))
-        .default_configuration(ReportingConfiguration::builder().level(json!(level(rule.severity))).build())
-        .properties(PropertyBag::builder().tags(tags).additional_properties(properties).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level(rule.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(properties)
+                .build(),
+        )
         .build()
 }
 
@@ -244,10 +261,15 @@ fn qualified_field(finding: &Finding) -> String {
 /// FNV-1a of what identifies a finding independently of its line, so code scanning tracks an
 /// alert across edits that move it.
 fn fingerprint(finding: &Finding) -> String {
-    let key = format!("{}|{}|{}", finding.rule, qualified_field(finding), finding.container.as_deref().unwrap_or(""));
-    let hash = key
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let key = format!(
+        "{}|{}|{}",
+        finding.rule,
+        qualified_field(finding),
+        finding.container.as_deref().unwrap_or("")
+    );
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("{hash:016x}")
 }
 
@@ -257,13 +279,19 @@ mod tests {
 
     #[test]
     fn rule_names_are_identifiers() {
-        assert_eq!(pascal_case("Container runtime socket mounted"), "ContainerRuntimeSocketMounted");
+        assert_eq!(
+            pascal_case("Container runtime socket mounted"),
+            "ContainerRuntimeSocketMounted"
+        );
         assert_eq!(pascal_case("hostPath: /var/run"), "HostPathVarRun");
     }
 
     #[test]
     fn security_severity_ranks_like_github() {
-        let ranks: Vec<f64> = Severity::ALL.iter().map(|s| security_severity(*s).parse().unwrap()).collect();
+        let ranks: Vec<f64> = Severity::ALL
+            .iter()
+            .map(|s| security_severity(*s).parse().unwrap())
+            .collect();
         assert!(ranks.windows(2).all(|w| w[0] < w[1]));
         assert!(ranks[4] > 9.0 && (7.0..9.0).contains(&ranks[3]) && (4.0..7.0).contains(&ranks[2]));
     }
