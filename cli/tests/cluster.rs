@@ -264,3 +264,67 @@ fn a_kubeconfig_that_cannot_be_read_is_an_input_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/kubeconfig"));
 }
+
+#[test]
+fn each_namespace_gets_its_dry_run_and_the_labels_to_apply() {
+    let hardened = json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "app", "image": "nginx", "securityContext": {
+            "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]});
+    let root = json!({"containers": [{"name": "app", "image": "nginx"}]});
+    let privileged =
+        json!({"containers": [{"name": "app", "image": "nginx", "securityContext": {"privileged": true}}]});
+    let namespace = |name: &str, labels: Value| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "uid": name, "labels": labels}});
+    let mut objects = vec![
+        namespace("prod", json!({})),
+        namespace("ml", json!({"pod-security.kubernetes.io/enforce": "baseline"})),
+        owned("Deployment", "web", "d1", None, &hardened),
+        owned("Deployment", "train", "d2", None, &root),
+        owned("Pod", "debug", "p1", None, &privileged),
+    ];
+    objects[2]["metadata"]["namespace"] = json!("prod");
+    let (_runtime, server) = serve(Fixture {
+        objects,
+        ..Fixture::default()
+    });
+    let (_, report) = check_cluster(&server, "cluster-dry-run", &["-A"]);
+    let runs = report["namespace_dry_run"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let (ml, prod) = (&runs[0], &runs[1]);
+
+    assert_eq!(prod["namespace"], "prod");
+    assert_eq!(prod["enforce"], "privileged:latest");
+    assert!(prod["stricter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["warnings"] == json!([])));
+    assert_eq!(prod["labels"]["pod-security.kubernetes.io/enforce"], "restricted");
+
+    assert_eq!(ml["enforce"], "baseline:latest");
+    assert_eq!(
+        ml["violating_today"],
+        json!([
+            "existing pods in namespace \"ml\" violate the new PodSecurity enforce level \"baseline:latest\"",
+            "pod/debug: privileged"
+        ])
+    );
+    let restricted = &ml["stricter"][0];
+    assert_eq!(restricted["enforce"], "restricted:latest");
+    let warnings: Vec<&str> = restricted["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("deployment/train: allowPrivilegeEscalation != false")),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        ml["labels"]["pod-security.kubernetes.io/enforce"], "baseline",
+        "never looser than today"
+    );
+}

@@ -20,6 +20,7 @@
 //! the check engine only for its report types; it must not depend on the CLI, and it must
 //! never grow a write, a watch, a Secret read or an exec.
 
+pub mod namespaces;
 pub mod owners;
 pub mod resources;
 mod scan;

@@ -300,6 +300,41 @@ pub struct Report {
     /// `spec/cli.md` adds it to the cluster form of the document).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_assessed: Option<Vec<NotAssessed>>,
+    /// With `--cluster`: per namespace read, its Pod Security labels today and what a stricter
+    /// `enforce` label would break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_dry_run: Option<Vec<NamespaceDryRun>>,
+}
+
+/// A namespace's Pod Security labels against its workloads, as the API server would judge a
+/// label change (`spec/pss-checks.md` §6, §7.8).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamespaceDryRun {
+    pub namespace: String,
+    /// The policy its labels set today (`level:version`), after the API server's fallbacks.
+    pub enforce: String,
+    pub audit: String,
+    pub warn: String,
+    /// Invalid Pod Security labels, as the API server's field errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub label_errors: Vec<String>,
+    /// Workloads the enforced level already rejects (they predate the label): the API server's
+    /// warnings for today's level.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violating_today: Vec<String>,
+    /// For each level stricter than today's, the API server's warnings were `enforce` set to it
+    /// (none: nothing would break).
+    pub stricter: Vec<EnforceDryRun>,
+    /// The labels to apply: enforce the strictest level every workload meets (never looser
+    /// than today), warn and audit at restricted, versions pinned.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnforceDryRun {
+    /// `level:version`.
+    pub enforce: String,
+    pub warnings: Vec<String>,
 }
 
 /// A kind the scan could not read (in one namespace, or cluster-wide), and the API server's
@@ -356,6 +391,7 @@ impl Report {
             findings,
             errors,
             not_assessed: None,
+            namespace_dry_run: None,
         };
         report.refresh_summary();
         report

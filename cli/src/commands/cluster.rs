@@ -6,14 +6,18 @@
 //! What the credentials could not list is returned as `not_assessed`; `tailor check` then
 //! exits 2 (its input could not be read whole), like an unreadable file: never a silent pass.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
-use tailor_check::{InputError, ObjectReport, ObjectSource};
+use tailor_check::report::NamespaceDryRun;
+use tailor_check::{InputError, Inventory, ObjectReport, ObjectSource};
+use tailor_cluster::namespaces::{self, Workload};
 use tailor_cluster::resources::report_order;
 use tailor_cluster::{ClusterObject, ConnectOptions, Scan, ScanOptions, Scope};
 use tailor_kube::{KubeObject, TypeMeta};
 use tailor_manifest::Positions;
+use tailor_pss::Version;
 
 use crate::load::{self, Loaded, LoadedObject, ObjectLocator};
 
@@ -141,4 +145,32 @@ fn visit_object<R>(
             column: 0,
         }),
     }
+}
+
+/// The namespace dry run of every Namespace read, over the workloads loaded in it.
+pub fn namespace_dry_run(inventory: &Inventory, version: Version) -> Vec<NamespaceDryRun> {
+    let mut workloads: BTreeMap<&str, Vec<Workload>> = BTreeMap::new();
+    for (entry, pod) in inventory.workloads() {
+        let Some(namespace) = entry.source.namespace.as_deref() else {
+            continue;
+        };
+        let kind = entry.source.type_meta.kind.to_ascii_lowercase();
+        let name = format!("{kind}/{}", entry.source.name.as_deref().unwrap_or_default());
+        workloads.entry(namespace).or_default().push(Workload { name, pod });
+    }
+    let mut runs: Vec<NamespaceDryRun> = inventory
+        .kube_objects()
+        .filter_map(|(_, object)| match object {
+            KubeObject::Namespace(namespace) => Some(&namespace.metadata),
+            _ => None,
+        })
+        .map(|metadata| {
+            let name = metadata.name.as_deref().unwrap_or_default();
+            let labels = metadata.labels.clone().unwrap_or_default();
+            let workloads = workloads.get(name).map(Vec::as_slice).unwrap_or_default();
+            namespaces::dry_run(name, &labels, workloads, version)
+        })
+        .collect();
+    runs.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    runs
 }
