@@ -39,11 +39,11 @@ use serde_json::{json, Value};
 use tailor_check::rules::gpu::{classify, Classification, Role};
 use tailor_check::rules::rbac::permissions::Permissions;
 use tailor_check::rules::rbac::service_accounts::{self, UNUSED_TOKEN};
-use tailor_check::rules::rbac::workloads::Workloads;
+use tailor_check::rules::rbac::workloads::{service_account_name, Workloads};
 use tailor_check::{Entry, Inventory, InventoryObject, LineTable, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::k8s_openapi::api::networking::v1::NetworkPolicy;
-use tailor_kube::{KubeObject, PodTemplate};
+use tailor_kube::{DecodeError, KubeObject, PodBearingKind, PodTemplate};
 use tailor_pss::admission::{self, LevelVersion};
 use tailor_pss::{Level, Version, Violation};
 
@@ -66,6 +66,28 @@ pub struct Input {
     pub kube: Option<KubeObject>,
     /// Read from `--evidence`: informs the analysis, is not itself hardened or printed.
     pub evidence: bool,
+}
+
+impl Input {
+    /// Decodes an object as the loader does (its pod after admission defaulting, its typed
+    /// form for the kinds the cross-object analyses use).
+    pub fn decode(source: ObjectSource, value: Value, evidence: bool) -> Result<Input, DecodeError> {
+        let pod = match PodBearingKind::classify(&source.type_meta) {
+            Some(kind) => PodTemplate::extract(kind, &value)?.map(|mut pod| {
+                apply_admission_defaults(&mut pod);
+                pod
+            }),
+            None => None,
+        };
+        let kube = KubeObject::decode(&source.type_meta, &value)?;
+        Ok(Input {
+            source,
+            value,
+            pod,
+            kube,
+            evidence,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -182,11 +204,38 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
     let (inventory, input_of_entry) = inventory(&inputs);
     let permissions = Permissions::resolve(&inventory);
     let workloads = Workloads::index(&inventory, &permissions);
+    // A token no binding uses goes, but only where the inputs can tell: for `default`
+    // (which nobody should bind), or when RBAC objects were loaded at all; a named account
+    // whose bindings live elsewhere keeps its token.
+    let rbac_loaded = inputs.iter().any(|i| {
+        matches!(
+            i.kube,
+            Some(
+                KubeObject::Role(_)
+                    | KubeObject::ClusterRole(_)
+                    | KubeObject::RoleBinding(_)
+                    | KubeObject::ClusterRoleBinding(_)
+            )
+        )
+    });
     let unused_token: HashSet<usize> = service_accounts::analyse(&inventory, &permissions, &workloads)
         .into_iter()
         .filter(|(_, hit)| hit.rule.id == UNUSED_TOKEN.id)
         .map(|(entry, _)| input_of_entry[entry])
         .collect();
+    let token_unknown: HashSet<usize> = workloads
+        .all
+        .iter()
+        .map(|w| input_of_entry[w.entry])
+        .filter(|index| unused_token.contains(index) && !rbac_loaded)
+        .filter(|&index| {
+            inputs[index]
+                .pod
+                .as_ref()
+                .is_some_and(|pod| service_account_name(pod) != "default")
+        })
+        .collect();
+    let unused_token: HashSet<usize> = unused_token.difference(&token_unknown).copied().collect();
     // Per input: the service account it runs as, and whether its account is `default`
     // without any binding (so a dedicated account loses nothing).
     let mut default_unbound: HashSet<usize> = HashSet::new();
@@ -265,6 +314,14 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
             service_account: account,
         };
         let before = level_of(pod, options.version);
+        let mut notes = Vec::new();
+        if token_unknown.contains(&index) {
+            notes.push(format!(
+                "it runs as ServiceAccount {} and no RBAC objects are among the inputs: its token is kept; pass its \
+                 Roles and bindings (or --evidence) so Tailor can tell whether it needs API access",
+                service_account_name(pod)
+            ));
+        }
         let (value, mut edits) = harden_object(&input.value, pod, &plan(Mode::Full));
         // The checks that even the full hardening leaves failing: they block the target.
         let mut blocking = Vec::new();
@@ -277,6 +334,7 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
                 (value, edits, after)
             }
         };
+        edits.verify.extend(notes);
         output.hardened = value;
         let violations = reevaluate(&output.hardened, pod, options)
             .map(|(_, violations)| violations)
@@ -462,8 +520,8 @@ fn allows_traffic_to(policy: &NetworkPolicy, labels: &BTreeMap<String, String>) 
     let Some(spec) = policy.spec.as_ref() else {
         return false;
     };
-    let has_rules = spec.ingress.as_ref().is_some_and(|r| !r.is_empty())
-        || spec.egress.as_ref().is_some_and(|r| !r.is_empty());
+    let has_rules =
+        spec.ingress.as_ref().is_some_and(|r| !r.is_empty()) || spec.egress.as_ref().is_some_and(|r| !r.is_empty());
     let selects = spec.pod_selector.as_ref().is_none_or(|selector| {
         selector.match_expressions.as_ref().is_some_and(|e| !e.is_empty())
             || selector

@@ -107,6 +107,8 @@ pub fn harden(pod_value: &mut Value, pod: &PodTemplate, plan: &PodPlan) -> Edits
         }
     }
     let mut shm_volume = false;
+    // Notes made while `edits` is borrowed by a container's `note`.
+    let mut edits_verify = Vec::new();
     let pod_user = spec
         .get("securityContext")
         .and_then(|sc| sc.get("runAsUser"))
@@ -134,6 +136,12 @@ pub fn harden(pod_value: &mut Value, pod: &PodTemplate, plan: &PodPlan) -> Edits
             let privileged_after = if privileged && drop_privileged {
                 context.remove("privileged");
                 note(format!("privileged removed: {}", plan.classification.describe()));
+                if let Role::Provider(component) = plan.classification.role {
+                    edits_verify.push(format!(
+                        "container {name:?} runs without privileged mode, as its vendor ships it; what it needs: {}",
+                        component.needs(plan.classification.vendor)
+                    ));
+                }
                 false
             } else {
                 privileged
@@ -246,6 +254,7 @@ pub fn harden(pod_value: &mut Value, pod: &PodTemplate, plan: &PodPlan) -> Edits
         }
     }
 
+    edits.verify.append(&mut edits_verify);
     if shm_volume {
         array_entry(spec, "volumes").push(json!({"name": SHM_VOLUME, "emptyDir": {"medium": "Memory"}}));
         edits.verify.push(format!(
@@ -349,11 +358,10 @@ fn capability_adds(context: &Map<String, Value>) -> Vec<String> {
 
 /// Removes the added capabilities `matches` selects; returns them.
 fn remove_adds(context: &mut Map<String, Value>, matches: impl Fn(&str) -> bool) -> Vec<String> {
-    let Some(add) = context
-        .get_mut("capabilities")
-        .and_then(|c| c.get_mut("add"))
-        .and_then(Value::as_array_mut)
-    else {
+    let Some(capabilities) = context.get_mut("capabilities").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let Some(add) = capabilities.get_mut("add").and_then(Value::as_array_mut) else {
         return Vec::new();
     };
     let mut removed = Vec::new();
@@ -365,6 +373,9 @@ fn remove_adds(context: &mut Map<String, Value>, matches: impl Fn(&str) -> bool)
         }
         keep
     });
+    if add.is_empty() && !removed.is_empty() {
+        capabilities.remove("add");
+    }
     removed
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tailor_check::ObjectSource;
 use tailor_harden::{harden, patch, Evidence, Input, Options, IGNORE_ANNOTATION, RATIONALE_ANNOTATION};
 use tailor_kube::defaults::apply_admission_defaults;
-use tailor_kube::{KubeObject, PodBearingKind, PodTemplate};
+use tailor_kube::{PodBearingKind, PodTemplate};
 use tailor_pss::{Level, Version};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
@@ -49,32 +49,17 @@ fn load(path: &Path) -> Vec<Input> {
     let mut inputs = Vec::new();
     for document in tailor_manifest::parse_stream(&text).into_iter().flatten() {
         for object in document.objects().0 {
-            let kind = PodBearingKind::classify(&object.type_meta);
-            let pod = match kind.map(|kind| PodTemplate::extract(kind, object.value)) {
-                Some(Ok(Some(mut pod))) => {
-                    apply_admission_defaults(&mut pod);
-                    Some(pod)
-                }
-                Some(Ok(None)) | None => None,
-                Some(Err(_)) => continue,
-            };
-            let Ok(kube) = KubeObject::decode(&object.type_meta, object.value) else {
-                continue;
-            };
             let metadata = |key| object.value["metadata"][key].as_str().map(str::to_owned);
-            inputs.push(Input {
-                source: ObjectSource {
-                    file: path.display().to_string(),
-                    line: 0,
-                    type_meta: object.type_meta.clone(),
-                    namespace: metadata("namespace"),
-                    name: metadata("name"),
-                },
-                value: object.value.clone(),
-                pod,
-                kube,
-                evidence: false,
-            });
+            let source = ObjectSource {
+                file: path.display().to_string(),
+                line: 0,
+                type_meta: object.type_meta.clone(),
+                namespace: metadata("namespace"),
+                name: metadata("name"),
+            };
+            if let Ok(input) = Input::decode(source, object.value.clone(), false) {
+                inputs.push(input);
+            }
         }
     }
     inputs
@@ -172,6 +157,45 @@ fn without_exemption(metadata: &Value) -> Value {
     metadata
 }
 
+/// Hardening the hardened objects (with the generated ones) changes and adds nothing.
+fn assert_idempotent(file: &Path, hardened: &tailor_harden::Hardened, options: &Options) {
+    let again: Vec<Input> = hardened
+        .objects
+        .iter()
+        .map(|o| (o.source.clone(), o.hardened.clone()))
+        .chain(hardened.generated.iter().map(|g| {
+            let type_meta = tailor_kube::TypeMeta::of(g).unwrap();
+            let metadata = |key: &str| g["metadata"][key].as_str().map(str::to_owned);
+            let source = ObjectSource {
+                file: "generated".to_owned(),
+                line: 0,
+                type_meta,
+                namespace: metadata("namespace"),
+                name: metadata("name"),
+            };
+            (source, g.clone())
+        }))
+        .map(|(source, value)| Input::decode(source, value, false).unwrap())
+        .collect();
+    let second = harden(again, &Evidence::default(), options);
+    for output in &second.objects {
+        assert_eq!(
+            output.original,
+            output.hardened,
+            "{}: hardening {} {:?} again changes it",
+            file.display(),
+            output.source.type_meta.kind,
+            output.source.name
+        );
+    }
+    assert!(
+        second.generated.is_empty(),
+        "{}: hardening again adds {:?}",
+        file.display(),
+        second.generated
+    );
+}
+
 /// The GPU inference samples the issue names, by corpus path.
 fn is_inference_sample(file: &str) -> bool {
     ["nim-deploy", "kserve", "vllm", "triton"]
@@ -192,6 +216,7 @@ fn corpus_workloads_reach_restricted_or_carry_a_reasoned_exemption_and_keep_ever
     for file in &files {
         let inputs = load(file);
         let hardened = harden(inputs, &Evidence::default(), &options);
+        assert_idempotent(file, &hardened, &options);
         let summary = hardened.summary();
         totals[0] += summary.workloads;
         totals[1] += summary.restricted;
