@@ -296,3 +296,29 @@ fn a_bad_document_is_reported_with_its_line_and_the_others_are_hardened() {
     assert_eq!(web["spec"]["securityContext"]["runAsNonRoot"], true);
     assert_eq!(web["spec"]["containers"][0]["image"], "nginx");
 }
+
+#[test]
+fn on_the_whole_corpus_check_finds_no_pod_security_violation_left_unexempted() {
+    let Some(corpus) = common::corpus() else { return };
+    let output = tailor(&["harden".as_ref(), corpus.as_os_str()]);
+    // The corpus holds a few undecodable objects (template placeholders): reported, exit 2.
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let summary = stderr.lines().last().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let report = check_stdin(&text);
+    assert_eq!(report["summary"]["errors"], 0, "the hardened YAML reads back");
+    let unexempted: Vec<_> = findings_of_rules(&report, &["PSS-"])
+        .into_iter()
+        .filter(|f| f["suppressed"] != true)
+        .collect();
+    assert!(unexempted.is_empty(), "{unexempted:?}");
+    // The summary's counts are those `tailor check` sees.
+    let levels = &report["summary"]["pss_levels"];
+    let expected = format!(
+        "{} workloads: {} reach restricted, {} baseline, {} privileged;",
+        report["summary"]["workloads"], levels["restricted"], levels["baseline"], levels["privileged"]
+    );
+    assert!(summary.contains(&expected), "{summary} / {expected}");
+    assert!(levels["restricted"].as_u64().unwrap() > 500, "{levels}");
+}
