@@ -603,7 +603,8 @@ fn exemption(
 /// Why Tailor leaves a failing check to an exemption instead of changing the manifest.
 fn why_kept(check: &str) -> &'static str {
     match check {
-        "privileged" => "privileged mode is what this component runs on; Tailor removes it only where the workload is known not to need it",
+        "privileged" => "Tailor removes privileged mode only where the workload is known not to need it (GPU consumers, GPU providers their vendors ship unprivileged); nothing in this manifest shows that it can do without",
+        "allowPrivilegeEscalation" => "a privileged container, or one with CAP_SYS_ADMIN, can always escalate: the API rejects allowPrivilegeEscalation: false there",
         "hostNamespaces" => "sharing the host's namespaces is how a node agent sees the node; removing it changes what the workload does",
         "hostPathVolumes" | "restrictedVolumes" => "the volumes are the workload's data and stay as written; restricted allows only configMap, secret, emptyDir, projected, downwardAPI, PVC, CSI and ephemeral volumes",
         "hostPorts" => "the workload serves on the node's ports; a Service would replace them",
