@@ -342,7 +342,7 @@ fn unused_lists_rules_never_used_per_subject_and_what_wildcards_were_used_for() 
     assert_eq!(ml["unused"].as_array().unwrap().len(), 1, "the configmaps rule");
     assert_eq!(
         ml["wildcards_used_for"][0]["used_for"],
-        json!(["update statefulsets.apps/scale ml/s"])
+        json!(["update statefulsets.apps/scale -n ml"])
     );
 }
 

@@ -167,7 +167,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 /// A reader that counts the bytes read through it (for progress reporting).
 pub struct Counting<R> {
     inner: R,
-    pub on_read: Box<dyn FnMut(usize)>,
+    on_read: Box<dyn FnMut(usize)>,
 }
 
 impl<R> Counting<R> {

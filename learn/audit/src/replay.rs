@@ -26,6 +26,9 @@ pub fn non_resource_allows(rule: &PolicyRule, verb: &str, path: &str) -> bool {
         })
 }
 
+/// How many distinct requests are kept per used rule, to say what a wildcard was used for.
+const MAX_USED_FOR: usize = 64;
+
 /// A rule that allowed a request: `(binding's inventory entry, declaring role, rule index)`.
 pub type RuleKey = (usize, RoleId, usize);
 
@@ -90,7 +93,6 @@ impl<'p, 'a> Replayer<'p, 'a> {
         }
         let subjects = Self::subjects(event);
         let request = event.request();
-        let described = describe(&request);
         let mut first = None;
         for grant in self.grants(&subjects) {
             for rule in self.permissions.granted_rules(grant) {
@@ -122,10 +124,14 @@ impl<'p, 'a> Replayer<'p, 'a> {
                     }
                 };
                 if allows {
-                    self.used
+                    let used = self
+                        .used
                         .entry((grant.binding, rule.declared_by, rule.index))
-                        .or_default()
-                        .insert(described.clone());
+                        .or_default();
+                    // Without object names and bounded: memory stays flat on a long log.
+                    if used.len() < MAX_USED_FOR {
+                        used.insert(describe(&without_name(request)));
+                    }
                     first.get_or_insert(Allowed::Rule(EffectiveRule { grant, rule: *rule }));
                 }
             }
@@ -215,6 +221,13 @@ fn subject_json(subject: &Subject) -> Value {
         "kind": format!("{:?}", subject.kind),
         "name": qualified(subject.namespace.as_deref(), &subject.name),
     })
+}
+
+fn without_name(mut request: Request) -> Request {
+    if let Request::Resource { name, .. } = &mut request {
+        *name = None;
+    }
+    request
 }
 
 /// A request as one line: `get pods/log ns1/name` (group-qualified), or `get /healthz`.
