@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::{PodBearingKind, PodTemplate, TypeMeta};
+use tailor_pss::admission::{LevelVersion, Policy};
 use tailor_pss::{Level, Version};
 
 use crate::event::Event;
@@ -294,14 +295,15 @@ struct Recommendation {
 }
 
 /// `enforce` at the level, `warn` and `audit` one step stricter (so the next tightening shows
-/// up in warnings and the audit log before it is enforced).
+/// up in warnings and the audit log before it is enforced), all at `latest`.
 fn labels(enforce: Level) -> Value {
     let next = enforce.stricter().unwrap_or(enforce);
-    json!({
-        format!("{ANNOTATION}enforce"): enforce.as_str(), format!("{ANNOTATION}enforce-version"): "latest",
-        format!("{ANNOTATION}warn"): next.as_str(), format!("{ANNOTATION}warn-version"): "latest",
-        format!("{ANNOTATION}audit"): next.as_str(), format!("{ANNOTATION}audit-version"): "latest",
-    })
+    let policy = Policy {
+        enforce: LevelVersion::new(enforce, Version::Latest),
+        audit: LevelVersion::new(next, Version::Latest),
+        warn: LevelVersion::new(next, Version::Latest),
+    };
+    json!(policy.to_labels())
 }
 
 /// `"restricted:latest": reason (detail), reason (detail)` → the level and each
