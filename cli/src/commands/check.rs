@@ -91,9 +91,6 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     if not_assessed.is_some() {
         report.namespace_dry_run = Some(super::cluster::namespace_dry_run(&inventory, options.version));
     }
-    if not_assessed.is_some() {
-        report.namespace_dry_run = Some(super::cluster::namespace_dry_run(&inventory, options.version));
-    }
     report.not_assessed = not_assessed;
     let error_count = report.errors.len();
     report.apply_exemptions(&exemptions, time::OffsetDateTime::now_utc().date());
