@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Load on `tailor webhook serve` (release build) over TLS keep-alive with wrk (Debian: apt-get
+# install -y wrk), with a mix of AdmissionReviews: restricted pod allowed, privileged pod
+# denied, baseline pod warned, a Deployment (warn/audit only), a pod patched by /mutate.
+# A fixed rate (default 2000 req/s: CONNECTIONS connections, each waiting DELAY_MS between
+# requests, calibrated below) for DURATION; prints req/s, p50/p99 latency, errors (non-200,
+# socket errors) and the server's RSS (current and peak). Targets (issue 5): p99 < 1 ms at
+# 2,000 req/s, 0 errors, RSS < 50 MiB. SOAK=600 runs a 10-minute soak and prints RSS per minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${DURATION:-30s}
+connections=${CONNECTIONS:-8}
+delay_ms=${DELAY_MS:-3}
+command -v wrk > /dev/null || { echo "bench: wrk not installed (apt-get install -y wrk)" >&2; exit 2; }
+
+cargo build --release -q -p tailor-cli
+tailor=$PWD/target/release/tailor
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$tailor" webhook certs --out "$work/certs" > /dev/null
+cat > "$work/namespaces.yaml" <<'YAML'
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: prod, labels: {pod-security.kubernetes.io/enforce: restricted}}}
+  - {apiVersion: v1, kind: Namespace, metadata: {name: dev, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/audit: restricted}}}
+  - {apiVersion: v1, kind: Namespace, metadata: {name: ml}}
+YAML
+cat > "$work/config.yaml" <<'YAML'
+podSecurity: {exemptions: {namespaces: [kube-system]}}
+deny: [TLR-runtime-socket, TLR-gpu-env-leak]
+inject:
+  - name: inference
+    namespaces: [ml]
+    images: ["nvcr.io/*"]
+    profile: {seccomp: RuntimeDefault, capabilities: {add: [NET_BIND_SERVICE]}, allowPrivilegeEscalation: false, runAsNonRoot: true, automountServiceAccountToken: false}
+YAML
+
+review() { # uid resource group namespace object
+  printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s","kind":{"group":"%s","version":"v1","kind":"X"},"resource":{"group":"%s","version":"v1","resource":"%s"},"namespace":"%s","name":"n","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller"},"object":%s}}' \
+    "$1" "$3" "$3" "$2" "$4" "$5"
+}
+restricted='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n","labels":{"app":"web"}},"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":8080}],"resources":{"limits":{"cpu":"1","memory":"256Mi"}},"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}}}]}}'
+privileged='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n"},"spec":{"hostPID":true,"containers":[{"name":"agent","image":"agent:1","securityContext":{"privileged":true},"volumeMounts":[{"name":"root","mountPath":"/host"}]}],"volumes":[{"name":"root","hostPath":{"path":"/"}}]}}'
+plain='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n"},"spec":{"containers":[{"name":"app","image":"app:1","env":[{"name":"MODE","value":"x"}]},{"name":"sidecar","image":"proxy:2"}]}}'
+deployment='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"n"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"a"}},"template":{"metadata":{"labels":{"app":"a"}},"spec":{"containers":[{"name":"app","image":"app:1"}]}}}}'
+gpu='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n","labels":{"app":"triton"}},"spec":{"containers":[{"name":"triton","image":"nvcr.io/nvidia/tritonserver:24.08-py3","resources":{"limits":{"nvidia.com/gpu":"1"}}}]}}'
+mkdir "$work/bodies"
+review a pods "" prod "$restricted" > "$work/bodies/1-validate"
+review b pods "" prod "$privileged" > "$work/bodies/2-validate"
+review c pods "" dev "$plain" > "$work/bodies/3-validate"
+review d deployments apps dev "$deployment" > "$work/bodies/4-validate"
+review e pods "" ml "$gpu" > "$work/bodies/5-mutate"
+review f pods "" ml "$gpu" > "$work/bodies/6-validate"
+
+cat > "$work/mix.lua" <<LUA
+local requests = {}
+for _, name in ipairs({"1-validate", "2-validate", "3-validate", "4-validate", "5-mutate", "6-validate"}) do
+  local f = assert(io.open("$work/bodies/" .. name, "rb"))
+  local body = f:read("*a")
+  f:close()
+  local path = name:match("validate") and "/validate" or "/mutate"
+  table.insert(requests, wrk.format("POST", path, {["Content-Type"] = "application/json"}, body))
+end
+local i = 0
+function request()
+  i = i % #requests + 1
+  return requests[i]
+end
+function delay()
+  return $delay_ms
+end
+local non200 = 0
+function response(status, headers, body)
+  if status ~= 200 then non200 = non200 + 1 end
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_s=%.1f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors_connect=%d errors_read=%d errors_write=%d errors_timeout=%d non2xx=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout, summary.errors.status))
+end
+LUA
+
+"$tailor" webhook serve --listen 127.0.0.1:0 --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" \
+  --config "$work/config.yaml" --namespaces "$work/namespaces.yaml" 2> "$work/server.log" &
+server=$!
+for _ in $(seq 100); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.1; done
+addr=$(sed -n 's/.*"addr":"\([^"]*\)".*"msg":"listening".*/\1/p; s/.*"msg":"listening".*"addr":"\([^"]*\)".*/\1/p' "$work/server.log" | head -1)
+[ -n "$addr" ] || { cat "$work/server.log" >&2; exit 1; }
+url="https://$addr"
+
+# Sanity: every body is answered 200 with the expected decision.
+for body in "$work"/bodies/*; do
+  path=$(basename "$body" | sed 's/^[0-9]-//')
+  code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$body" "$url/$path")
+  [ "$code" = 200 ] || { echo "bench: $body answered $code" >&2; exit 1; }
+done
+
+rss() { awk '/^VmRSS|^VmHWM/ {printf "%s %.1f MiB  ", $1, $2/1024}' "/proc/$server/status"; echo; }
+echo "server: $(rss)"
+wrk -t1 -c1 -d3s -s "$work/mix.lua" "$url" > /dev/null   # warm-up
+echo "== ${connections} connections, ${delay_ms} ms between requests per connection, $duration =="
+wrk -t2 -c"$connections" -d"$duration" --timeout 2s -s "$work/mix.lua" "$url" | grep '^RESULT'
+echo "server: $(rss)"
+echo "== saturation: 2 threads, 16 connections, no delay, 10s =="
+sed -i "s/return $delay_ms/return 0/" "$work/mix.lua"
+wrk -t2 -c16 -d10s --timeout 2s -s "$work/mix.lua" "$url" | grep '^RESULT'
+echo "server: $(rss)"
+if [ -n "${SOAK:-}" ]; then
+  sed -i "s/return 0\$/return $delay_ms/" "$work/mix.lua"
+  echo "== soak: ${SOAK}s at the fixed rate, RSS every 60 s =="
+  wrk -t2 -c"$connections" -d"${SOAK}s" --timeout 2s -s "$work/mix.lua" "$url" | grep '^RESULT' &
+  soak=$!
+  while kill -0 $soak 2>/dev/null; do sleep 60; echo "soak: $(rss)"; done
+  wait $soak
+fi
+kill -TERM $server
+wait $server && echo "server: exit 0 after SIGTERM"
+grep -c '"level":"error"' "$work/server.log" | sed 's/^/server error log lines: /' || true
