@@ -11,8 +11,10 @@ use tailor_check::{InputError, Locate, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::workload::DecodeError;
 use tailor_kube::{FieldPath, KubeObject, PodBearingKind, PodTemplate, TypeMeta};
-use tailor_manifest::files::FileError;
+use tailor_manifest::files::{FileError, Input};
 use tailor_manifest::{Document, Positions};
+
+use crate::progress::Progress;
 
 /// One Kubernetes object as the visitor sees it.
 pub struct LoadedObject<'a> {
@@ -88,6 +90,16 @@ fn file_error(err: &FileError) -> InputError {
     }
 }
 
+/// Below this many bytes of manifests, a whole check takes well under a second.
+const PROGRESS_MIN_BYTES: u64 = 32 << 20;
+
+fn input_size(input: &Input) -> u64 {
+    match input {
+        Input::File(path) => std::fs::metadata(path).map_or(0, |meta| meta.len()),
+        Input::Stdin => 0,
+    }
+}
+
 /// What the pipeline does with each object besides parsing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decode {
@@ -104,13 +116,19 @@ where
     F: Fn(LoadedObject) -> R + Sync,
 {
     let (inputs, path_errors) = tailor_manifest::files::expand(paths);
+    let progress = Progress::bytes(inputs.iter().map(input_size).sum(), PROGRESS_MIN_BYTES);
     let items: Vec<Vec<Item<R>>> = inputs
         .par_iter()
-        .map(|input| match input.read() {
-            Ok(text) => load_text(&input.display_name(), &text, decode, &visit),
-            Err(err) => vec![Item::Error(file_error(&err))],
+        .map(|input| {
+            let items = match input.read() {
+                Ok(text) => load_text(&input.display_name(), &text, decode, &visit),
+                Err(err) => vec![Item::Error(file_error(&err))],
+            };
+            progress.inc(input_size(input));
+            items
         })
         .collect();
+    progress.finish();
     let mut loaded = Loaded {
         results: Vec::new(),
         errors: path_errors.iter().map(file_error).collect(),

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod load;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -4,7 +4,7 @@
 //! and rotated sets, gzip, a progress bar on a terminal, malformed lines reported on stderr.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal};
+use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -14,6 +14,7 @@ use tailor_audit::reader::{self, Counting};
 use tailor_audit::{Event, LearnOptions, RbacLearner, ReadStats, SubjectFilter};
 
 use crate::output;
+use crate::progress::Progress;
 use crate::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -185,7 +186,7 @@ impl ReadLogs {
 /// and unreadable logs are reported on stderr; the other logs are still read.
 pub fn read_audit_logs(paths: &[String], mut visit: impl FnMut(&str, u64, &Event)) -> ReadLogs {
     let sources = files::discover(paths);
-    let progress = Progress::new(&sources);
+    let progress = progress(&sources);
     let mut read = ReadLogs {
         stats: ReadStats::default(),
         unreadable: 0,
@@ -237,49 +238,25 @@ fn open(source: &LogSource, progress: &Progress) -> io::Result<Box<dyn BufRead>>
         LogSource::Stdin => Box::new(io::stdin().lock()),
         LogSource::File(path) => Box::new(File::open(path)?),
     };
-    let raw: Box<dyn io::Read> = match &progress.bar {
-        Some(bar) => {
-            let bar = bar.clone();
-            Box::new(Counting::new(raw, move |n| bar.inc(n as u64)))
-        }
-        None => raw,
+    let raw: Box<dyn io::Read> = if progress.is_shown() {
+        let progress = progress.clone();
+        Box::new(Counting::new(raw, move |n| progress.inc(n as u64)))
+    } else {
+        raw
     };
     Ok(Box::new(BufReader::with_capacity(1 << 20, raw)))
-}
-
-/// A progress bar on stderr, for logs big enough to wait on, and only on a terminal.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
 }
 
 /// Below this many bytes, reading is too quick for a bar to help.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
-impl Progress {
-    fn new(sources: &[Result<LogSource, (String, io::Error)>]) -> Progress {
-        let total: u64 = sources
-            .iter()
-            .filter_map(|s| match s {
-                Ok(LogSource::File(path)) => std::fs::metadata(path).ok().map(|m| m.len()),
-                _ => None,
-            })
-            .sum();
-        let bar = (io::stderr().is_terminal() && total >= PROGRESS_MIN_BYTES).then(|| {
-            let bar = indicatif::ProgressBar::new(total);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
-                )
-                .expect("valid template"),
-            );
-            bar
-        });
-        Progress { bar }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+fn progress(sources: &[Result<LogSource, (String, io::Error)>]) -> Progress {
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            Ok(LogSource::File(path)) => std::fs::metadata(path).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    Progress::bytes(total, PROGRESS_MIN_BYTES)
 }

@@ -24,8 +24,6 @@ use tailor_pss::{Level, Version};
 
 use crate::event::Event;
 
-const ANNOTATION: &str = "pod-security.kubernetes.io/";
-
 /// Everything learned about one workload.
 #[derive(Debug, Default, Serialize)]
 pub struct WorkloadNeeds {
