@@ -52,9 +52,10 @@ pub enum Command {
     #[command(hide = true)]
     Man(crate::commands::completion::ManArgs),
     /// List every rule with its ID, severity and ATT&CK techniques.
+    #[command(after_help = "Examples:\n  tailor rules\n  tailor rules -o json | jq -r '.[].id'")]
     Rules(RulesArgs),
     /// Print one rule in full: rationale, remediation, ATT&CK techniques.
-    #[command(after_help = "Example:\n  tailor explain TLR-runtime-socket-mount")]
+    #[command(after_help = "Example:\n  tailor explain TLR-runtime-socket")]
     Explain(ExplainArgs),
     /// Parse inputs and print counts only: the baseline of the end-to-end benchmark.
     #[command(hide = true)]
