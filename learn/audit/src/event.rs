@@ -117,6 +117,14 @@ pub enum Request<'e> {
     },
 }
 
+/// The resource as RBAC rules name it: `pods`, or `pods/exec` for a subresource.
+pub fn rbac_resource(resource: &str, subresource: Option<&str>) -> String {
+    match subresource {
+        Some(sub) => format!("{resource}/{sub}"),
+        None => resource.to_owned(),
+    }
+}
+
 /// What the authorizer decided, as far as the event says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {

@@ -86,10 +86,7 @@ impl RbacLearner {
                     Some(_) if cluster_scoped || self.options.expand_namespaces => None,
                     namespace => namespace,
                 };
-                let resource = match subresource {
-                    Some(sub) => format!("{resource}/{sub}"),
-                    None => resource.to_owned(),
-                };
+                let resource = crate::event::rbac_resource(resource, subresource);
                 let honours_names = !self.options.expand_names && !UNNAMED_VERBS.contains(&verb);
                 let names = self
                     .resources

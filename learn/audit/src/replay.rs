@@ -105,10 +105,7 @@ impl<'p, 'a> Replayer<'p, 'a> {
                         namespace,
                         name,
                     } => {
-                        let resource = match subresource {
-                            Some(sub) => format!("{resource}/{sub}"),
-                            None => resource.to_owned(),
-                        };
+                        let resource = crate::event::rbac_resource(resource, subresource);
                         let request = ResourceRequest {
                             verb,
                             group,
