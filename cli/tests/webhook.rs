@@ -86,13 +86,20 @@ fn namespaces_yaml() -> String {
     serde_json::to_string(&json!({"apiVersion": "v1", "kind": "List", "items": items})).unwrap()
 }
 
+/// The webhook with the namespaces of [`namespaces_yaml`] from a file.
 fn start(name: &str) -> Webhook {
     let dir = temp_dir(name);
+    std::fs::write(dir.join("namespaces.json"), namespaces_yaml()).unwrap();
+    let namespaces = dir.join("namespaces.json");
+    start_in(&dir, &["--namespaces".as_ref(), namespaces.as_os_str()])
+}
+
+/// The webhook, its files in `dir`, with `namespace_args` saying where namespace labels come from.
+fn start_in(dir: &Path, namespace_args: &[&std::ffi::OsStr]) -> Webhook {
     let certs = dir.join("certs");
     let out = tailor(&["webhook", "certs", "--out", certs.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(dir.join("config.yaml"), CONFIG).unwrap();
-    std::fs::write(dir.join("namespaces.json"), namespaces_yaml()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
         .args(["webhook", "serve", "--listen", "127.0.0.1:0", "--drain-timeout", "5"])
         .arg("--tls-cert")
@@ -101,8 +108,7 @@ fn start(name: &str) -> Webhook {
         .arg(certs.join("tls.key"))
         .arg("--config")
         .arg(dir.join("config.yaml"))
-        .arg("--namespaces")
-        .arg(dir.join("namespaces.json"))
+        .args(namespace_args)
         .current_dir(repo_root())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -180,7 +186,10 @@ impl Client {
         );
         // The server may answer (413) and close before reading a refused body: write errors
         // are left for the response read to show.
-        let _ = self.tls.write_all(head.as_bytes()).and_then(|()| self.tls.write_all(body));
+        let _ = self
+            .tls
+            .write_all(head.as_bytes())
+            .and_then(|()| self.tls.write_all(body));
         let _ = self.tls.flush();
         read_response(&mut self.tls).expect("a response")
     }
@@ -555,8 +564,16 @@ fn plugin_semantics_bad_input_health_metrics_reload_and_drain() {
     }
     let (code, _) = client.request("GET", "/validate", b"");
     assert_eq!(code, 405);
-    let (code, _) = Client::connect(&webhook).request("POST", "/validate", &vec![b' '; 3 * 1024 * 1024 + 1]);
-    assert_eq!(code, 413);
+    // Refused on the declared length, before the body is read: only the head is sent, as a
+    // client writing the whole body could see its read cut by the server's reset.
+    let mut big = Client::connect(&webhook);
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nHost: {SERVER_NAME}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        3 * 1024 * 1024 + 1
+    );
+    big.tls.write_all(head.as_bytes()).unwrap();
+    big.tls.flush().unwrap();
+    assert_eq!(read_response(&mut big.tls).expect("a response").0, 413);
     let mut fresh = Client::connect(&webhook);
     let (code, body) = fresh.request("GET", "/healthz", b"");
     assert_eq!((code, body.as_slice()), (200, b"ok".as_slice()));
@@ -691,4 +708,140 @@ fn certs_are_private_and_manifests_pass_restricted() {
     for finding in report["findings"].as_array().unwrap() {
         assert_eq!(finding["rule"], "TLR-image-no-digest");
     }
+}
+
+fn namespace(name: &str, enforce: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace",
+           "metadata": {"name": name, "uid": format!("uid-{name}"), "labels": {"pod-security.kubernetes.io/enforce": enforce}}})
+}
+
+/// Polls `/readyz` until `want` or the deadline; returns the last code.
+fn wait_ready(webhook: &Webhook, want: u16, within: Duration) -> u16 {
+    let deadline = Instant::now() + within;
+    loop {
+        let (code, _) = Client::connect(webhook).request("GET", "/readyz", b"");
+        if code == want || Instant::now() > deadline {
+            return code;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls until the webhook's decision on `pod` in `ns` is `allowed` (the watch is asynchronous).
+fn wait_decision(client: &mut Client, ns: &str, pod: &Value, allowed: bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = client.review("/validate", &review("w", "CREATE", "pods", ns, pod, None));
+        if response["allowed"] == allowed || Instant::now() > deadline {
+            return response;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn namespace_labels_follow_a_watch_of_the_api_server() {
+    use tailor_cluster::fake_apiserver::{start as serve, Fixture};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = runtime
+        .block_on(serve(Fixture {
+            objects: vec![namespace("team", "baseline")],
+            ..Fixture::default()
+        }))
+        .unwrap();
+    let dir = temp_dir("watch");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, api.kubeconfig("default")).unwrap();
+    let webhook = start_in(&dir, &["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
+    assert_eq!(wait_ready(&webhook, 200, Duration::from_secs(20)), 200);
+    // Changes made before the watch request would be lost to it (the fake server has no history).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !api.served().paths.iter().any(|p| p.contains("watch=true")) {
+        assert!(Instant::now() < deadline, "no watch request: {:?}", api.served().paths);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let paths = api.served().paths;
+    assert!(
+        paths.iter().all(|p| p.starts_with("/api/v1/namespaces?")),
+        "only Namespaces are read: {paths:?}"
+    );
+
+    let mut client = Client::connect(&webhook);
+    let mut privileged = root_pod("p");
+    privileged["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+    // From the first list: baseline denies a privileged pod, allows a root one.
+    let response = wait_decision(&mut client, "team", &privileged, false);
+    assert!(
+        response["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("baseline:latest"),
+        "{response}"
+    );
+    assert_eq!(
+        wait_decision(&mut client, "team", &root_pod("r"), true)["allowed"],
+        true
+    );
+
+    // A namespace added through the watch: restricted denies the root pod.
+    api.apply(namespace("fresh", "restricted"));
+    let response = wait_decision(&mut client, "fresh", &root_pod("r"), false);
+    assert_eq!(
+        response["status"]["message"].as_str(),
+        expected_message(&root_pod("r"), Level::Restricted, Version::Latest).as_deref(),
+        "{response}"
+    );
+
+    // Relabelled through the watch: privileged allows the privileged pod.
+    api.apply(namespace("team", "privileged"));
+    assert_eq!(wait_decision(&mut client, "team", &privileged, true)["allowed"], true);
+
+    // Deleted through the watch: the decision is no longer restricted's.
+    api.delete(namespace("fresh", "restricted"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = client.review(
+            "/validate",
+            &review("d", "CREATE", "pods", "fresh", &root_pod("r"), None),
+        );
+        let message = response["status"]["message"].as_str().unwrap_or_default().to_owned();
+        if !message.contains("restricted") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still restricted after the delete: {response}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn not_ready_until_namespaces_are_listed() {
+    use tailor_cluster::fake_apiserver::{start as serve, Fixture};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = runtime
+        .block_on(serve(Fixture {
+            objects: vec![namespace("team", "baseline")],
+            forbidden: vec![("namespaces".to_owned(), None)],
+            ..Fixture::default()
+        }))
+        .unwrap();
+    let dir = temp_dir("watch-forbidden");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, api.kubeconfig("default")).unwrap();
+    let webhook = start_in(&dir, &["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
+    // The watcher retries the 403; the webhook keeps serving health but is not ready.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while api.served().forbidden < 2 {
+        assert!(Instant::now() < deadline, "the list was not retried");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, body) = Client::connect(&webhook).request("GET", "/readyz", b"");
+    assert_eq!(
+        (code, String::from_utf8_lossy(&body).as_ref()),
+        (503, "namespaces not listed yet")
+    );
+    let (code, _) = Client::connect(&webhook).request("GET", "/healthz", b"");
+    assert_eq!(code, 200);
 }

@@ -2,7 +2,9 @@
 //! HTTPS with its own CA (rcgen) through tokio-rustls, bearer-token authentication, and the
 //! API server's answers for the reads Tailor makes — `XList` documents with
 //! `metadata.resourceVersion` and `continue` tokens, `Status` objects for 401, 403 (per kind
-//! and namespace), 404 (a CRD that is not installed) and 410 (a stale `continue`).
+//! and namespace), 404 (a CRD that is not installed) and 410 (a stale `continue`), and
+//! `?watch=true` streams of `WatchEvent`s for the changes a test makes with [`Server::apply`]
+//! and [`Server::delete`] (the webhook's namespace watch reads them).
 //!
 //! It serves a fixed set of objects; it is not a mock of Tailor's code, the real `kube`
 //! client talks to it over real TLS.
@@ -13,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
@@ -56,9 +58,64 @@ pub struct Server {
     pub ca_pem: String,
     pub token: String,
     served: Arc<Mutex<Served>>,
+    state: Arc<State>,
 }
 
 impl Server {
+    /// Creates or replaces `object` (matched by kind, namespace and name) and sends `ADDED` or
+    /// `MODIFIED` to the open watches of its resource, with a new resourceVersion.
+    pub fn apply(&self, object: Value) {
+        self.change(object, false);
+    }
+
+    /// Deletes `object` (matched by kind, namespace and name) and sends `DELETED`.
+    pub fn delete(&self, object: Value) {
+        self.change(object, true);
+    }
+
+    fn change(&self, mut object: Value, delete: bool) {
+        let Some(resource) = crate::resources::find(
+            object["apiVersion"].as_str().unwrap_or_default(),
+            object["kind"].as_str().unwrap_or_default(),
+        ) else {
+            panic!("the fake API server does not serve {}", object["kind"]);
+        };
+        let version = self.state.next_resource_version();
+        object["metadata"]["resourceVersion"] = json!(version);
+        let same = |o: &Value| {
+            o["metadata"]["name"] == object["metadata"]["name"]
+                && o["metadata"]["namespace"] == object["metadata"]["namespace"]
+        };
+        let kind = {
+            let mut by_resource = self.state.by_resource.lock().unwrap();
+            let objects = by_resource.entry(resource.plural).or_default();
+            let existing = objects.iter().position(same);
+            match (existing, delete) {
+                (Some(at), true) => {
+                    objects.remove(at);
+                    "DELETED"
+                }
+                (None, true) => return,
+                (Some(at), false) => {
+                    objects[at] = object.clone();
+                    "MODIFIED"
+                }
+                (None, false) => {
+                    objects.push(object.clone());
+                    "ADDED"
+                }
+            }
+        };
+        let line = Bytes::from(format!("{}\n", json!({"type": kind, "object": object})));
+        let namespace = object["metadata"]["namespace"].as_str().map(str::to_owned);
+        // A watch whose client went away has a closed channel: drop it.
+        self.state.watches.lock().unwrap().retain(|watch| {
+            let in_scope =
+                watch.plural == resource.plural && (watch.namespace.is_none() || watch.namespace == namespace);
+            !in_scope || watch.events.send(line.clone()).is_ok()
+        });
+    }
+
     pub fn served(&self) -> Served {
         self.served.lock().unwrap().clone()
     }
@@ -81,9 +138,17 @@ impl Server {
     }
 }
 
+/// An open `?watch=true` request.
+struct Watch {
+    plural: &'static str,
+    namespace: Option<String>,
+    events: tokio::sync::mpsc::UnboundedSender<Bytes>,
+}
+
 struct State {
     /// Objects by plural resource name, in a stable order.
-    by_resource: BTreeMap<&'static str, Vec<Value>>,
+    by_resource: Mutex<BTreeMap<&'static str, Vec<Value>>>,
+    watches: Mutex<Vec<Watch>>,
     fixture: Fixture,
     token: String,
     /// Resources whose first continue token already got its 410.
@@ -91,6 +156,34 @@ struct State {
     served: Arc<Mutex<Served>>,
     /// Bumped by every list: a continue token carries the one it was issued under.
     resource_version: std::sync::atomic::AtomicU64,
+}
+
+impl State {
+    fn next_resource_version(&self) -> String {
+        self.resource_version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string()
+    }
+}
+
+/// Every response body: whole documents, or a watch's stream of event lines.
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, Infallible>;
+
+/// A watch response: one chunk per event line, open until the client goes away.
+struct WatchBody(tokio::sync::mpsc::UnboundedReceiver<Bytes>);
+
+impl hyper::body::Body for WatchBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(context)
+            .map(|line| line.map(|line| Ok(hyper::body::Frame::data(line))))
+    }
 }
 
 /// Starts serving `fixture` on 127.0.0.1 (a free port) on the current tokio runtime.
@@ -109,13 +202,15 @@ pub async fn start(fixture: Fixture) -> std::io::Result<Server> {
     let served = Arc::new(Mutex::new(Served::default()));
     let token = "tailor-test-token".to_owned();
     let state = Arc::new(State {
-        by_resource,
+        by_resource: Mutex::new(by_resource),
+        watches: Mutex::default(),
         fixture,
         token: token.clone(),
         expired: Mutex::default(),
         served: served.clone(),
         resource_version: 1000.into(),
     });
+    let state_for_server = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -144,6 +239,7 @@ pub async fn start(fixture: Fixture) -> std::io::Result<Server> {
         ca_pem,
         token,
         served,
+        state: state_for_server,
     })
 }
 
@@ -174,15 +270,15 @@ fn tls_config() -> (String, rustls::ServerConfig) {
     (ca.pem(), config)
 }
 
-fn respond(code: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+fn respond(code: StatusCode, body: &Value) -> Response<Body> {
     Response::builder()
         .status(code)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(body.to_string())).boxed_unsync())
         .expect("a valid response")
 }
 
-fn status(code: StatusCode, reason: &str, message: String, details: Value) -> Response<Full<Bytes>> {
+fn status(code: StatusCode, reason: &str, message: String, details: Value) -> Response<Body> {
     let body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "details": details, "code": code.as_u16(),
@@ -223,7 +319,7 @@ fn route(path: &str) -> Option<Route<'_>> {
     })
 }
 
-fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
+fn answer(state: &State, request: Request<Incoming>) -> Response<Body> {
     let uri = request.uri().clone();
     state
         .served
@@ -291,11 +387,28 @@ fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
             json!({"kind": resource.plural}),
         );
     }
-    let objects = state
-        .by_resource
-        .get(resource.plural)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let query: BTreeMap<&str, &str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    if route.name.is_none() && matches!(query.get("watch"), Some(&"true" | &"1")) {
+        // Events from now on; the client's resourceVersion is this server's latest anyway.
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        state.watches.lock().unwrap().push(Watch {
+            plural: resource.plural,
+            namespace: route.namespace.map(str::to_owned),
+            events,
+        });
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .body(WatchBody(receiver).boxed_unsync())
+            .expect("a valid response");
+    }
+    let by_resource = state.by_resource.lock().unwrap();
+    let objects = by_resource.get(resource.plural).map(Vec::as_slice).unwrap_or_default();
     let in_scope =
         |object: &&Value| route.namespace.is_none() || object["metadata"]["namespace"].as_str() == route.namespace;
     if let Some(name) = route.name {
@@ -313,12 +426,6 @@ fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
             ),
         };
     }
-    let query: BTreeMap<&str, &str> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .collect();
     let mut limit = query
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -355,10 +462,7 @@ fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
     };
     let matching: Vec<&Value> = objects.iter().filter(in_scope).collect();
     let end = start.saturating_add(limit).min(matching.len());
-    let resource_version = state
-        .resource_version
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        .to_string();
+    let resource_version = state.next_resource_version();
     let mut metadata = json!({"resourceVersion": resource_version});
     if end < matching.len() {
         metadata["continue"] = Value::String(encode_token(end));

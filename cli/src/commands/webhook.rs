@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use tailor_cluster::ConnectOptions;
 use tailor_webhook::{certs, server, Config, Namespaces};
 
 use crate::{output, Exit};
@@ -27,9 +28,17 @@ pub enum WebhookCommand {
         /// Webhook configuration (YAML): podSecurity defaults/exemptions, deny, inject.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Namespace objects (YAML or JSON) whose labels set each namespace's policy.
-        #[arg(long, value_name = "FILE")]
+        /// Namespace objects (YAML or JSON) whose labels set each namespace's policy. Without
+        /// it the labels come from a watch of the cluster's Namespaces (the only API read).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["kubeconfig", "context"])]
         namespaces: Option<PathBuf>,
+        /// Kubeconfig for the namespace watch; default $KUBECONFIG, ~/.kube/config, then the
+        /// in-cluster service account, as kubectl.
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// Kubeconfig context for the namespace watch.
+        #[arg(long, value_name = "NAME")]
+        context: Option<String>,
         /// How long in-flight requests may take to finish after SIGTERM.
         #[arg(long, default_value_t = 25, value_name = "SECONDS")]
         drain_timeout: u64,
@@ -63,6 +72,8 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
             listen,
             config,
             namespaces,
+            kubeconfig,
+            context,
             drain_timeout,
         } => {
             let read =
@@ -73,9 +84,11 @@ pub fn run(command: WebhookCommand) -> anyhow::Result<Exit> {
                     .map_err(|errors| anyhow::anyhow!(errors.join("\n")))?,
             };
             let namespaces = match &namespaces {
-                None => Namespaces::default(),
-                Some(path) => Namespaces::parse(&path.display().to_string(), &read(path)?)
-                    .map_err(|errors| anyhow::anyhow!(errors.join("\n")))?,
+                None => server::NamespaceSource::Watch(ConnectOptions { kubeconfig, context }),
+                Some(path) => server::NamespaceSource::Fixed(
+                    Namespaces::parse(&path.display().to_string(), &read(path)?)
+                        .map_err(|errors| anyhow::anyhow!(errors.join("\n")))?,
+                ),
             };
             server::serve_until_signal(server::Options {
                 listen,

@@ -7,7 +7,8 @@
 //! Layout:
 //! - [`config`]: the webhook configuration (Pod Security defaults and exemptions, rules to deny,
 //!   injection policies), read from YAML;
-//! - [`namespaces`]: the namespace labels the decisions need, from a file of Namespace objects;
+//! - [`namespaces`]: the namespace labels the decisions need, from a file of Namespace objects
+//!   or kept current by [`watch`], a `kube` watcher on Namespaces (the only API the webhook reads);
 //! - [`review`]: `AdmissionReview` in, `AdmissionReview` out, for `/validate` and `/mutate`.
 //!   Pure (no I/O): the server, the tests and the fuzz target call it alike;
 //! - [`mutate`]: the patch that applies an injection profile, idempotent and never loosening;
@@ -26,6 +27,7 @@ pub mod mutate;
 pub mod namespaces;
 pub mod review;
 pub mod server;
+pub mod watch;
 
 pub use config::Config;
 pub use namespaces::Namespaces;

@@ -1,18 +1,28 @@
 //! Namespace labels, the only cluster state the decisions read.
 //!
 //! Held in memory by name; loaded from a YAML (or JSON) stream of Namespace objects read with
-//! `tailor-manifest`, as kubectl would read it.
+//! `tailor-manifest`, as kubectl would read it, or kept current by the watch in [`crate::watch`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
 use tailor_kube::FieldPath;
 use tailor_pss::admission::Labels;
 
-/// Namespace name → labels. Shared by every request; written only when (re)loaded.
-#[derive(Debug, Default)]
+/// Namespace name → labels. Shared by every request; written when (re)loaded or watched.
+#[derive(Debug)]
 pub struct Namespaces {
     labels: RwLock<HashMap<String, Labels>>,
+    /// False until the watch delivered its first complete list: `/readyz` waits for it, as
+    /// decisions on a partial set would deny pods in namespaces not yet seen.
+    synced: AtomicBool,
+}
+
+impl Default for Namespaces {
+    fn default() -> Namespaces {
+        Namespaces::from_map(HashMap::new())
+    }
 }
 
 impl Namespaces {
@@ -64,10 +74,35 @@ impl Namespaces {
         }
     }
 
+    /// A complete set (from a file or a test): ready at once.
     pub fn from_map(labels: HashMap<String, Labels>) -> Namespaces {
         Namespaces {
             labels: RwLock::new(labels),
+            synced: AtomicBool::new(true),
         }
+    }
+
+    /// An empty set that a watch fills: not ready until [`Namespaces::replace_all`].
+    pub fn awaiting_watch() -> Namespaces {
+        Namespaces {
+            labels: RwLock::default(),
+            synced: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the set is complete (always, unless it awaits a watch's first list).
+    pub fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::SeqCst)
+    }
+
+    /// Replaces every namespace at once (a watch's complete list, first or re-listed).
+    pub fn replace_all(&self, labels: HashMap<String, Labels>) {
+        *self.labels.write().unwrap_or_else(|e| e.into_inner()) = labels;
+        self.synced.store(true, Ordering::SeqCst);
+    }
+
+    pub fn remove(&self, name: &str) {
+        self.labels.write().unwrap_or_else(|e| e.into_inner()).remove(name);
     }
 
     /// The labels of `name`, or the lookup error the decision reports.

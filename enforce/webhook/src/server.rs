@@ -7,7 +7,8 @@
 //! closed. The certificate and key files are polled and reloaded when they change (as
 //! cert-manager or a kubelet-projected Secret rotates them): new handshakes get the new
 //! certificate, established connections are untouched. On shutdown the listener closes,
-//! `/readyz` turns 503, and in-flight requests drain (up to the drain timeout).
+//! `/readyz` turns 503, and in-flight requests drain (up to the drain timeout). With the
+//! namespace watch, `/readyz` is 503 too until the first list of Namespaces arrived.
 //!
 //! Logs are JSON lines on stderr: lifecycle events, denials and errors, with the request's
 //! uid, operation, resource, namespace and name, never the object itself.
@@ -52,14 +53,22 @@ pub struct Options {
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
     pub config: Config,
-    pub namespaces: Namespaces,
+    pub namespaces: NamespaceSource,
     /// How long in-flight requests may take to finish after shutdown starts.
     pub drain_timeout: Duration,
 }
 
+/// Where namespace labels come from.
+pub enum NamespaceSource {
+    /// A fixed set (`--namespaces FILE`), for offline runs and tests.
+    Fixed(Namespaces),
+    /// A watch of the cluster's Namespaces (`--kubeconfig`/`--context`, or in-cluster).
+    Watch(tailor_cluster::ConnectOptions),
+}
+
 struct State {
     config: Config,
-    namespaces: Namespaces,
+    namespaces: Arc<Namespaces>,
     metrics: Metrics,
     ready: AtomicBool,
 }
@@ -71,6 +80,8 @@ pub struct Server {
     certs: Arc<CertStore>,
     state: Arc<State>,
     drain_timeout: Duration,
+    /// The client of the namespace watch, when labels come from the cluster.
+    watch: Option<kube::Client>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +90,8 @@ pub enum ServeError {
     Certificate(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error("cannot connect to the cluster for the namespace watch: {0}")]
+    Cluster(String),
 }
 
 impl Server {
@@ -93,6 +106,13 @@ impl Server {
             .with_no_client_auth()
             .with_cert_resolver(certs.clone());
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let (namespaces, watch) = match options.namespaces {
+            NamespaceSource::Fixed(namespaces) => (namespaces, None),
+            NamespaceSource::Watch(connect) => (
+                Namespaces::awaiting_watch(),
+                Some(tailor_cluster::client(&connect).await.map_err(ServeError::Cluster)?),
+            ),
+        };
         let listener = TcpListener::bind(options.listen)
             .await
             .map_err(|e| ServeError::Listen(options.listen, e))?;
@@ -102,11 +122,12 @@ impl Server {
             certs,
             state: Arc::new(State {
                 config: options.config,
-                namespaces: options.namespaces,
+                namespaces: Arc::new(namespaces),
                 metrics,
                 ready: AtomicBool::new(false),
             }),
             drain_timeout: options.drain_timeout,
+            watch,
         })
     }
 
@@ -122,10 +143,12 @@ impl Server {
             certs,
             state,
             drain_timeout,
+            watch,
         } = self;
         let addr = listener.local_addr().ok();
         log("info", "listening", json!({"addr": addr.map(|a| a.to_string())}));
         let reloader = tokio::spawn(reload_certificates(certs, state.clone()));
+        let namespace_watch = watch.map(|client| tokio::spawn(crate::watch::follow(client, state.namespaces.clone())));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -185,6 +208,9 @@ impl Server {
             log("warn", "drain timed out", json!({"timeout_s": drain_timeout.as_secs()}));
         }
         reloader.abort();
+        if let Some(task) = namespace_watch {
+            task.abort();
+        }
         log("info", "stopped", json!({}));
     }
 }
@@ -206,11 +232,12 @@ async fn route(request: Request<Incoming>, state: &State) -> Reply {
         (&Method::POST, "/mutate") => Endpoint::Mutate,
         (&Method::GET, "/healthz") => return count(state, "health", reply(StatusCode::OK, "text/plain", "ok")),
         (&Method::GET, "/readyz") => {
-            let ready = state.ready.load(Ordering::SeqCst);
-            let (code, text) = if ready {
-                (StatusCode::OK, "ok")
+            let (code, text) = if !state.ready.load(Ordering::SeqCst) {
+                (StatusCode::SERVICE_UNAVAILABLE, "not serving")
+            } else if !state.namespaces.is_synced() {
+                (StatusCode::SERVICE_UNAVAILABLE, "namespaces not listed yet")
             } else {
-                (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+                (StatusCode::OK, "ok")
             };
             return count(state, "health", reply(code, "text/plain", text));
         }
