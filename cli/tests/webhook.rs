@@ -845,3 +845,68 @@ fn not_ready_until_namespaces_are_listed() {
     let (code, _) = Client::connect(&webhook).request("GET", "/healthz", b"");
     assert_eq!(code, 200);
 }
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let webhook = start("slow-client");
+    let mut slow = Client::connect(&webhook);
+    slow.tls
+        .write_all(format!("POST /validate HTTP/1.1\r\nHost: {SERVER_NAME}\r\n").as_bytes())
+        .unwrap();
+    slow.tls.flush().unwrap();
+    let started = Instant::now();
+    // Others are served meanwhile: the slow client holds no worker.
+    let (code, _) = Client::connect(&webhook).request("GET", "/healthz", b"");
+    assert_eq!(code, 200);
+    // The header timeout (10 s) closes the connection: end of stream, an error, or a 408.
+    let mut rest = Vec::new();
+    let _ = slow.tls.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    let text = String::from_utf8_lossy(&rest);
+    assert!(rest.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(19),
+        "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn http2_is_negotiated_by_alpn_and_answers_reviews() {
+    use http_body_util::{BodyExt, Full};
+    let webhook = start("http2");
+    let mut config = (*tls_config(&webhook.certs.join("ca.crt"))).clone();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pod = root_pod("web");
+    let body = serde_json::to_vec(&review("h2", "CREATE", "pods", "restricted-latest", &pod, None)).unwrap();
+    let (alpn, code, answer) = runtime.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(webhook.addr).await.unwrap();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(SERVER_NAME.try_into().unwrap(), tcp)
+            .await
+            .unwrap();
+        let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tls),
+        )
+        .await
+        .expect("HTTP/2 handshake");
+        tokio::spawn(connection);
+        let request = hyper::Request::post(format!("https://{SERVER_NAME}/validate"))
+            .header("content-type", "application/json")
+            .body(Full::new(hyper::body::Bytes::from(body)))
+            .unwrap();
+        let response = sender.send_request(request).await.expect("an HTTP/2 response");
+        let code = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (alpn, code, serde_json::from_slice::<Value>(&bytes).unwrap())
+    });
+    assert_eq!(alpn.as_deref(), Some(b"h2".as_slice()));
+    assert_eq!(code, 200);
+    assert_eq!(answer["response"]["uid"], "h2");
+    assert_eq!(
+        answer["response"]["status"]["message"].as_str(),
+        expected_message(&pod, Level::Restricted, Version::Latest).as_deref()
+    );
+}
