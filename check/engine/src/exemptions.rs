@@ -262,15 +262,15 @@ impl Exemption {
         Finding {
             rule: rule.id.to_owned(),
             severity: rule.severity,
-            title: rule.title.to_owned(),
+            title: rule.title,
             message: format!(
                 "the exemption for {} expired on {} and no longer applies (reason given: {})",
                 ids.join(", "),
                 self.expires.map(|d| d.to_string()).unwrap_or_default(),
                 self.reason
             ),
-            remediation: rule.remediation.to_owned(),
-            attack: Vec::new(),
+            remediation: rule.remediation,
+            attack: &[],
             file: self.file.clone(),
             line: self.line,
             column: self.column,
@@ -366,10 +366,10 @@ mod tests {
         Finding {
             rule: rule.to_owned(),
             severity: crate::Severity::High,
-            title: String::new(),
+            title: "",
             message: String::new(),
-            remediation: String::new(),
-            attack: Vec::new(),
+            remediation: "",
+            attack: &[],
             file: "app.yaml".to_owned(),
             line: 10,
             column: 1,

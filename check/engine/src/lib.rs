@@ -256,10 +256,10 @@ fn place(source: &ObjectSource, hit: Hit, locate: &dyn Locate) -> Finding {
     Finding {
         rule: rule.id.to_owned(),
         severity: rule.severity,
-        title: rule.title.to_owned(),
+        title: rule.title,
         message: hit.message,
-        remediation: rule.remediation.to_owned(),
-        attack: rule.attack.iter().map(|t| t.to_string()).collect(),
+        remediation: rule.remediation,
+        attack: rule.attack,
         file: source.file.clone(),
         line,
         column,

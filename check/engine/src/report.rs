@@ -64,10 +64,12 @@ impl FromStr for Severity {
 pub struct Finding {
     pub rule: String,
     pub severity: Severity,
-    pub title: String,
+    /// Per-rule constants point into the rule table: one copy each, not one per finding
+    /// (tens of thousands of findings on a large cluster).
+    pub title: &'static str,
     pub message: String,
-    pub remediation: String,
-    pub attack: Vec<String>,
+    pub remediation: &'static str,
+    pub attack: &'static [&'static str],
     pub file: String,
     pub line: u32,
     pub column: u32,

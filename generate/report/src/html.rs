@@ -160,8 +160,8 @@ pub fn render(report: &Report, paths: &SourcePaths) -> String {
 fn heat_map(report: &Report, html: &mut String) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for finding in report.findings.iter().filter(|f| !f.suppressed) {
-        for technique in &finding.attack {
-            *counts.entry(technique.as_str()).or_default() += 1;
+        for technique in finding.attack {
+            *counts.entry(*technique).or_default() += 1;
         }
     }
     let most = counts.values().copied().max().unwrap_or(0).max(1);
