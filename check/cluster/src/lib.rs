@@ -17,8 +17,9 @@
 //!
 //! Async lives here and in the CLI only: the check engine (`tailor-check`) and the Pod
 //! Security engine stay pure. This crate hands out plain `serde_json::Value` objects and uses
-//! the check engine only for its report types; it must not depend on the CLI, and it must
-//! never grow a write, a watch, a Secret read or an exec.
+//! the check engine only for its report types; it must not depend on the CLI, and its scan
+//! must never grow a write, a watch, a Secret read or an exec. (The webhook reuses its client
+//! setup for its Namespace watch; the test-only `fake-apiserver` answers watches for that.)
 
 pub mod namespaces;
 pub mod owners;
