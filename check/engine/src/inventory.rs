@@ -27,13 +27,23 @@ pub struct Entry {
     pub lines: LineTable,
 }
 
-// See `KubeObject`: one per loaded object, kept in a flat list.
-#[allow(clippy::large_enum_variant)]
+/// Both variants are boxed: an entry is kept for every loaded object (tens of thousands on a
+/// large cluster), and the typed objects are hundreds of bytes to kilobytes each.
 #[derive(Debug)]
 pub enum InventoryObject {
     /// A pod-bearing object and its pod (after admission defaulting).
     Workload(Box<PodTemplate>),
-    Kube(KubeObject),
+    Kube(Box<KubeObject>),
+}
+
+impl InventoryObject {
+    /// The typed object, for kinds other than workloads.
+    pub fn kube(&self) -> Option<&KubeObject> {
+        match self {
+            InventoryObject::Kube(object) => Some(object),
+            InventoryObject::Workload(_) => None,
+        }
+    }
 }
 
 impl Inventory {
@@ -60,7 +70,7 @@ impl Inventory {
 
     pub fn kube_objects(&self) -> impl Iterator<Item = (&Entry, &KubeObject)> {
         self.entries.iter().filter_map(|e| match &e.object {
-            InventoryObject::Kube(object) => Some((e, object)),
+            InventoryObject::Kube(object) => Some((e, object.as_ref())),
             InventoryObject::Workload(_) => None,
         })
     }
@@ -82,6 +92,9 @@ impl LineTable {
             object: locate.locate(&FieldPath::new()),
             fields: HashMap::new(),
         };
+        if table.object == NO_SOURCE {
+            return table;
+        }
         let mut path = FieldPath::new();
         capture(value, &mut path, locate, &mut table.fields);
         table
@@ -90,11 +103,13 @@ impl LineTable {
     /// Captures the lines of the given fields only (for workloads, whose own rules run while
     /// their positions are still available).
     pub fn fields<'p>(paths: impl IntoIterator<Item = &'p FieldPath>, locate: &dyn Locate) -> LineTable {
-        let fields = paths.into_iter().map(|p| (p.clone(), locate.locate(p))).collect();
-        LineTable {
-            object: locate.locate(&FieldPath::new()),
-            fields,
-        }
+        let object = locate.locate(&FieldPath::new());
+        let fields = if object == NO_SOURCE {
+            HashMap::new()
+        } else {
+            paths.into_iter().map(|p| (p.clone(), locate.locate(p))).collect()
+        };
+        LineTable { object, fields }
     }
 
     /// The line of `path`, or of its deepest captured ancestor, or of the object.
@@ -106,6 +121,10 @@ impl LineTable {
             .unwrap_or(self.object)
     }
 }
+
+/// Where an object without source text is (one read from a cluster): all its fields are
+/// there too, so there is nothing to capture.
+const NO_SOURCE: (u32, u32) = (0, 0);
 
 /// How deep [`LineTable::all_fields`] records lines: analyses point at fields such as
 /// `rules[3]`, `roleRef.name` or `spec.egress[0]`; recording every leaf of every object

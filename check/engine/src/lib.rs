@@ -139,7 +139,7 @@ pub fn check_object(
         kube.map(|object| {
             (
                 source.clone(),
-                InventoryObject::Kube(object),
+                InventoryObject::Kube(Box::new(object)),
                 LineTable::all_fields(value, locate),
             )
         })

@@ -367,21 +367,37 @@ impl Report {
         errors: Vec<InputError>,
         skipped: usize,
     ) -> Report {
+        // Each object's cross-object findings join its own; exact capacities and per-object
+        // sorting keep a large cluster's findings from being held twice (growth, sort buffer).
+        let mut cross_by_object: Vec<Vec<Finding>> = Vec::new();
+        cross_by_object.resize_with(checked.len(), Vec::new);
+        // An index past the objects (none is expected) still reports its finding, last.
+        let mut unplaced = Vec::new();
+        for (index, finding) in cross_object {
+            match cross_by_object.get_mut(index) {
+                Some(cross) => cross.push(finding),
+                None => unplaced.push(Finding {
+                    object: index,
+                    ..finding
+                }),
+            }
+        }
+        let total = checked.iter().map(|(_, own)| own.len()).sum::<usize>()
+            + cross_by_object.iter().map(Vec::len).sum::<usize>()
+            + unplaced.len();
         let mut objects = Vec::with_capacity(checked.len());
-        let mut findings = Vec::new();
-        for (index, (object, object_findings)) in checked.into_iter().enumerate() {
+        let mut findings = Vec::with_capacity(total);
+        for (index, ((object, own), cross)) in checked.into_iter().zip(cross_by_object).enumerate() {
             objects.push(object);
-            findings.extend(object_findings.into_iter().map(|finding| Finding {
+            let start = findings.len();
+            findings.extend(own.into_iter().chain(cross).map(|finding| Finding {
                 object: index,
                 ..finding
             }));
+            // Stable order: by object, then by line within it.
+            findings[start..].sort_by_key(|f| (f.line, f.column));
         }
-        findings.extend(cross_object.into_iter().map(|(index, finding)| Finding {
-            object: index,
-            ..finding
-        }));
-        // Stable order: by object, then by line within it.
-        findings.sort_by_key(|f| (f.object, f.line, f.column));
+        findings.append(&mut unplaced);
         let mut report = Report {
             schema: SCHEMA,
             namespaces: NamespaceStanding::of(&objects),

@@ -133,7 +133,7 @@ fn load_rbac(paths: &[String]) -> (Inventory, bool) {
         .map(|(object_index, (source, kube))| Entry {
             object_index,
             source,
-            object: InventoryObject::Kube(kube),
+            object: InventoryObject::Kube(Box::new(kube)),
             lines: LineTable::default(),
         })
         .collect();

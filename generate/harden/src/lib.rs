@@ -461,7 +461,7 @@ fn inventory(inputs: &[Input]) -> (Inventory, Vec<usize>) {
     for (index, input) in inputs.iter().enumerate() {
         let object = match (&input.pod, &input.kube) {
             (Some(pod), _) => InventoryObject::Workload(Box::new(pod.clone())),
-            (None, Some(kube)) => InventoryObject::Kube(kube.clone()),
+            (None, Some(kube)) => InventoryObject::Kube(Box::new(kube.clone())),
             (None, None) => continue,
         };
         inventory.entries.push(Entry {

@@ -28,7 +28,7 @@ pub const NO_RESOURCE_QUOTA: Rule = Rule {
 pub(super) fn analyse(inventory: &Inventory) -> Vec<(usize, Hit)> {
     let mut quotas: HashMap<Option<&str>, Vec<&ResourceQuota>> = HashMap::new();
     for entry in &inventory.entries {
-        if let InventoryObject::Kube(KubeObject::ResourceQuota(quota)) = &entry.object {
+        if let Some(KubeObject::ResourceQuota(quota)) = entry.object.kube() {
             quotas.entry(entry.source.namespace.as_deref()).or_default().push(quota);
         }
     }

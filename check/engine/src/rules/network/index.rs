@@ -93,27 +93,29 @@ impl<'a> NetworkIndex<'a> {
                     });
                 }
                 InventoryObject::Workload(_) => {}
-                InventoryObject::Kube(KubeObject::NetworkPolicy(policy)) => {
-                    let name = policy.metadata.name.as_deref().unwrap_or("(unnamed)");
-                    let policy = Policy::new(name, namespace, policy.spec.as_ref());
-                    namespaces
-                        .entry(namespace)
-                        .or_default()
-                        .policies
-                        .push((entry_index, policy));
-                }
-                InventoryObject::Kube(KubeObject::Service(service)) => {
-                    let view = namespaces.entry(namespace).or_default();
-                    view.services.push((entry_index, &entry.source, service));
-                }
-                InventoryObject::Kube(KubeObject::Namespace(object)) => {
-                    if let Some(name) = object.metadata.name.as_deref() {
-                        let view = namespaces.entry(Some(name)).or_default();
-                        view.namespace_object.get_or_insert(entry_index);
-                        view.namespace_labels = object.metadata.labels.as_ref();
+                InventoryObject::Kube(object) => match object.as_ref() {
+                    KubeObject::NetworkPolicy(policy) => {
+                        let name = policy.metadata.name.as_deref().unwrap_or("(unnamed)");
+                        let policy = Policy::new(name, namespace, policy.spec.as_ref());
+                        namespaces
+                            .entry(namespace)
+                            .or_default()
+                            .policies
+                            .push((entry_index, policy));
                     }
-                }
-                InventoryObject::Kube(_) => {}
+                    KubeObject::Service(service) => {
+                        let view = namespaces.entry(namespace).or_default();
+                        view.services.push((entry_index, &entry.source, service));
+                    }
+                    KubeObject::Namespace(object) => {
+                        if let Some(name) = object.metadata.name.as_deref() {
+                            let view = namespaces.entry(Some(name)).or_default();
+                            view.namespace_object.get_or_insert(entry_index);
+                            view.namespace_labels = object.metadata.labels.as_ref();
+                        }
+                    }
+                    _ => {}
+                },
             }
         }
         for view in namespaces.values_mut() {

@@ -30,7 +30,7 @@ use tailor_kube::KubeObject;
 
 use super::builtin;
 use crate::rules::network::selectors;
-use crate::{Inventory, InventoryObject};
+use crate::Inventory;
 
 /// The namespace a name is in: `None` when the manifest leaves it unset.
 pub type Namespace<'a> = Option<&'a str>;
@@ -334,7 +334,7 @@ impl<'a> Permissions<'a> {
         let mut roles = Vec::new();
         let mut bindings = Vec::new();
         for (index, entry) in inventory.entries.iter().enumerate() {
-            let InventoryObject::Kube(object) = &entry.object else {
+            let Some(object) = entry.object.kube() else {
                 continue;
             };
             let file = Some(entry.source.file.as_str());

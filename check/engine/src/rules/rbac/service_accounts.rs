@@ -155,10 +155,21 @@ fn default_account_hit(permissions: &Permissions, workload: &Workload, grants: &
         message: format!(
             "{workload} runs as {}, which is bound by {}: every pod of {namespace} that names no service account shares these permissions.",
             workload.account(),
-            bindings.join(", ")
+            listed(&bindings)
         ),
         field: workload.pod.path.join(&FieldPath::keys(account_field(workload))),
         container: None,
+    }
+}
+
+/// How many bindings a message names; the rest are counted. Every workload of a namespace
+/// repeats the list, which on a large cluster would cost megabytes and read as noise.
+const LISTED_BINDINGS: usize = 3;
+
+fn listed(bindings: &[String]) -> String {
+    match bindings.len().checked_sub(LISTED_BINDINGS) {
+        Some(more) if more > 0 => format!("{} and {more} more", bindings[..LISTED_BINDINGS].join(", ")),
+        _ => bindings.join(", "),
     }
 }
 
@@ -237,6 +248,32 @@ mod tests {
         // Naming `default` explicitly changes nothing but the line.
         objects[2] = deployment(Some("ml"), "api", Some("default"));
         assert_eq!(findings(&objects)[0].field, "spec.template.spec.serviceAccountName");
+    }
+
+    #[test]
+    fn a_message_names_three_bindings_and_counts_the_rest() {
+        let mut objects = vec![role("ml", "pod-reader", &[rule(&[""], &["pods"], &["get"])])];
+        for n in 0..5 {
+            objects.push(role_binding(
+                "ml",
+                &format!("read-pods-{n}"),
+                "Role",
+                "pod-reader",
+                &[subject("ServiceAccount", "default", None)],
+            ));
+        }
+        objects.push(deployment(Some("ml"), "api", None));
+        let found = findings(&objects);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let message = &found[0].message;
+        for n in 0..3 {
+            assert!(message.contains(&format!("RoleBinding ml/read-pods-{n} ")), "{message}");
+        }
+        assert!(!message.contains("read-pods-3"), "{message}");
+        assert!(
+            message.contains("(Role ml/pod-reader in namespace ml) and 2 more: every pod"),
+            "{message}"
+        );
     }
 
     #[test]
