@@ -2,6 +2,7 @@
 //! object's source text and parse tree are gone: typed objects of the kinds they look at,
 //! workloads' pods, and the lines of their fields.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -25,6 +26,48 @@ pub struct Entry {
     pub source: ObjectSource,
     pub object: InventoryObject,
     pub lines: LineTable,
+    /// A workload's `spec.volumes` (after defaulting) as compact JSON, taken out of its pod:
+    /// a typed `Volume` is 3 KiB whatever it holds, and no cross-object analysis reads
+    /// volumes. [`Entry::whole_pod`] puts them back for those that do (the security model,
+    /// the namespace dry run). `None` when the pod was kept whole.
+    pub volumes: Option<Box<str>>,
+}
+
+impl Entry {
+    /// A workload's entry (its `object_index` is set when the inventory takes it), with its
+    /// volumes taken out of its pod.
+    pub fn workload(source: ObjectSource, mut pod: PodTemplate, lines: LineTable) -> Entry {
+        let volumes = pod
+            .spec
+            .volumes
+            .take()
+            .and_then(|volumes| serde_json::to_string(&volumes).ok())
+            .map(String::into_boxed_str);
+        Entry {
+            object_index: 0,
+            source,
+            object: InventoryObject::Workload(Box::new(pod)),
+            lines,
+            volumes,
+        }
+    }
+
+    /// The workload's pod with its volumes (see [`Entry::volumes`]); `None` for other kinds.
+    pub fn whole_pod(&self) -> Option<Cow<'_, PodTemplate>> {
+        let InventoryObject::Workload(pod) = &self.object else {
+            return None;
+        };
+        Some(match &self.volumes {
+            None => Cow::Borrowed(pod.as_ref()),
+            Some(json) => {
+                let mut whole = pod.as_ref().clone();
+                // Written by `serde_json::to_string` of the same type: reading it back fails
+                // only on a bug, and then the pod is shown without volumes rather than lost.
+                whole.spec.volumes = serde_json::from_str(json).ok();
+                Cow::Owned(whole)
+            }
+        })
+    }
 }
 
 /// Both variants are boxed: an entry is kept for every loaded object (tens of thousands on a
@@ -50,17 +93,13 @@ impl Inventory {
     /// Keeps what the cross-object analyses need of `checked` (the report's `object_index`-th
     /// object) and hands back its report and findings.
     pub fn take(&mut self, object_index: usize, checked: CheckedObject) -> (ObjectReport, Vec<Finding>) {
-        if let Some((source, object, lines)) = checked.inventory {
-            self.entries.push(Entry {
-                object_index,
-                source,
-                object,
-                lines,
-            });
+        if let Some(entry) = checked.inventory {
+            self.entries.push(Entry { object_index, ..entry });
         }
         (checked.report, checked.findings)
     }
 
+    /// Workloads and their pods, without their volumes (see [`Entry::volumes`]).
     pub fn workloads(&self) -> impl Iterator<Item = (&Entry, &PodTemplate)> {
         self.entries.iter().filter_map(|e| match &e.object {
             InventoryObject::Workload(pod) => Some((e, pod.as_ref())),

@@ -93,7 +93,7 @@ pub struct CheckedObject {
     pub report: ObjectReport,
     pub findings: Vec<Finding>,
     /// What cross-object analyses need of it (`None` for kinds none of them looks at).
-    pub inventory: Option<(ObjectSource, InventoryObject, LineTable)>,
+    pub inventory: Option<Entry>,
 }
 
 /// Checks one object. `pod` is its pod (after admission defaulting) when it carries one, and
@@ -134,14 +134,14 @@ pub fn check_object(
             }
         }));
         let lines = LineTable::fields(&workload_fields(&pod), locate);
-        Some((source.clone(), InventoryObject::Workload(Box::new(pod)), lines))
+        Some(Entry::workload(source.clone(), pod, lines))
     } else {
-        kube.map(|object| {
-            (
-                source.clone(),
-                InventoryObject::Kube(Box::new(object)),
-                LineTable::all_fields(value, locate),
-            )
+        kube.map(|object| Entry {
+            object_index: 0,
+            source: source.clone(),
+            object: InventoryObject::Kube(Box::new(object)),
+            lines: LineTable::all_fields(value, locate),
+            volumes: None,
         })
     };
     CheckedObject {

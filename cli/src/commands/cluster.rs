@@ -6,16 +6,17 @@
 //! What the credentials could not list is returned as `not_assessed`; `tailor check` then
 //! exits 2 (its input could not be read whole), like an unreadable file: never a silent pass.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
 use tailor_check::report::NamespaceDryRun;
-use tailor_check::{InputError, Inventory, ObjectReport, ObjectSource};
+use tailor_check::{Entry, InputError, Inventory, ObjectReport, ObjectSource};
 use tailor_cluster::namespaces::{self, Workload};
 use tailor_cluster::resources::report_order;
 use tailor_cluster::{ClusterObject, ConnectOptions, Scan, ScanOptions, Scope};
-use tailor_kube::{KubeObject, TypeMeta};
+use tailor_kube::{KubeObject, PodTemplate, TypeMeta};
 use tailor_manifest::Positions;
 use tailor_pss::Version;
 
@@ -149,14 +150,11 @@ fn visit_object<R>(
 
 /// The namespace dry run of every Namespace read, over the workloads loaded in it.
 pub fn namespace_dry_run(inventory: &Inventory, version: Version) -> Vec<NamespaceDryRun> {
-    let mut workloads: BTreeMap<&str, Vec<Workload>> = BTreeMap::new();
-    for (entry, pod) in inventory.workloads() {
-        let Some(namespace) = entry.source.namespace.as_deref() else {
-            continue;
-        };
-        let kind = entry.source.type_meta.kind.to_ascii_lowercase();
-        let name = format!("{kind}/{}", entry.source.name.as_deref().unwrap_or_default());
-        workloads.entry(namespace).or_default().push(Workload { name, pod });
+    let mut workloads: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+    for (entry, _) in inventory.workloads() {
+        if let Some(namespace) = entry.source.namespace.as_deref() {
+            workloads.entry(namespace).or_default().push(entry);
+        }
     }
     let mut runs: Vec<NamespaceDryRun> = inventory
         .kube_objects()
@@ -167,8 +165,24 @@ pub fn namespace_dry_run(inventory: &Inventory, version: Version) -> Vec<Namespa
         .map(|metadata| {
             let name = metadata.name.as_deref().unwrap_or_default();
             let labels = metadata.labels.clone().unwrap_or_default();
-            let workloads = workloads.get(name).map(Vec::as_slice).unwrap_or_default();
-            namespaces::dry_run(name, &labels, workloads, version)
+            // Pod Security looks at volumes: whole pods, one namespace at a time.
+            let entries = workloads.get(name).map(Vec::as_slice).unwrap_or_default();
+            let pods: Vec<(String, Cow<PodTemplate>)> = entries
+                .iter()
+                .filter_map(|entry| {
+                    let kind = entry.source.type_meta.kind.to_ascii_lowercase();
+                    let name = format!("{kind}/{}", entry.source.name.as_deref().unwrap_or_default());
+                    Some((name, entry.whole_pod()?))
+                })
+                .collect();
+            let workloads: Vec<Workload> = pods
+                .iter()
+                .map(|(name, pod)| Workload {
+                    name: name.clone(),
+                    pod: pod.as_ref(),
+                })
+                .collect();
+            namespaces::dry_run(name, &labels, &workloads, version)
         })
         .collect();
     runs.sort_by(|a, b| a.namespace.cmp(&b.namespace));

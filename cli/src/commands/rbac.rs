@@ -135,6 +135,7 @@ fn load_rbac(paths: &[String]) -> (Inventory, bool) {
             source,
             object: InventoryObject::Kube(Box::new(kube)),
             lines: LineTable::default(),
+            volumes: None,
         })
         .collect();
     let inventory = Inventory {

@@ -469,6 +469,7 @@ fn inventory(inputs: &[Input]) -> (Inventory, Vec<usize>) {
             source: input.source.clone(),
             object,
             lines: LineTable::default(),
+            volumes: None,
         });
         input_of_entry.push(index);
     }

@@ -113,8 +113,12 @@ pub struct NetworkPolicies {
 pub fn build(report: &Report, inventory: &Inventory, paths: &SourcePaths) -> SecurityModel {
     let permissions = Permissions::resolve(inventory);
     let components = inventory
-        .workloads()
+        .entries
+        .iter()
+        .filter_map(|entry| Some((entry, entry.whole_pod()?)))
         .map(|(entry, pod)| {
+            // Host paths are volumes: the model needs the whole pod.
+            let pod = pod.as_ref();
             let object = &report.objects[entry.object_index];
             let namespace = entry.source.namespace.as_deref();
             let labels: Labels = pod.metadata.labels.clone().unwrap_or_default();
