@@ -194,3 +194,30 @@ fn capture(value: &Value, path: &mut FieldPath, locate: &dyn Locate, out: &mut H
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn workloads_keep_their_volumes_aside_and_whole_pod_puts_them_back() {
+        let object = json!({"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},
+            "spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}],
+            "volumes":[{"name":"root","hostPath":{"path":"/"}},{"name":"scratch"}]}}}});
+        let pod = testing::pod(&object);
+        let entry = Entry::workload(testing::source(&object, 1), pod.clone(), LineTable::default());
+        let InventoryObject::Workload(kept) = &entry.object else {
+            panic!("a workload entry");
+        };
+        assert_eq!(kept.spec.volumes, None, "the analyses' pod has no volumes");
+        let whole = entry.whole_pod().expect("a workload has a pod");
+        assert_eq!(
+            whole.spec, pod.spec,
+            "volumes come back as defaulted (scratch: emptyDir)"
+        );
+        assert!(whole.spec.volumes.as_ref().unwrap()[1].empty_dir.is_some());
+    }
+}
