@@ -116,15 +116,17 @@ where
     F: Fn(LoadedObject) -> R + Sync,
 {
     let (inputs, path_errors) = tailor_manifest::files::expand(paths);
-    let progress = Progress::bytes(inputs.iter().map(input_size).sum(), PROGRESS_MIN_BYTES);
+    let sizes: Vec<u64> = inputs.iter().map(input_size).collect();
+    let progress = Progress::bytes(sizes.iter().sum(), PROGRESS_MIN_BYTES);
     let items: Vec<Vec<Item<R>>> = inputs
         .par_iter()
-        .map(|input| {
+        .zip(&sizes)
+        .map(|(input, &size)| {
             let items = match input.read() {
                 Ok(text) => load_text(&input.display_name(), &text, decode, &visit),
                 Err(err) => vec![Item::Error(file_error(&err))],
             };
-            progress.inc(input_size(input));
+            progress.inc(size);
             items
         })
         .collect();

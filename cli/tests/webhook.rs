@@ -16,6 +16,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tailor_cluster::fake_apiserver::{Fixture, Server as FakeApiServer};
 use tailor_kube::{defaults::apply_admission_defaults, PodBearingKind, PodTemplate, TypeMeta};
 use tailor_pss::{Level, Version};
 
@@ -727,6 +728,20 @@ fn wait_ready(webhook: &Webhook, want: u16, within: Duration) -> u16 {
     }
 }
 
+/// A fake API server serving `fixture`, and a webhook that watches its Namespaces through a
+/// kubeconfig; the runtime keeps the API server running.
+fn start_watching(name: &str, fixture: Fixture) -> (tokio::runtime::Runtime, FakeApiServer, Webhook) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = runtime
+        .block_on(tailor_cluster::fake_apiserver::start(fixture))
+        .unwrap();
+    let dir = temp_dir(name);
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, api.kubeconfig("default")).unwrap();
+    let webhook = start_in(&dir, &["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
+    (runtime, api, webhook)
+}
+
 /// Polls until the webhook's decision on `pod` in `ns` is `allowed` (the watch is asynchronous).
 fn wait_decision(client: &mut Client, ns: &str, pod: &Value, allowed: bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -741,18 +756,13 @@ fn wait_decision(client: &mut Client, ns: &str, pod: &Value, allowed: bool) -> V
 
 #[test]
 fn namespace_labels_follow_a_watch_of_the_api_server() {
-    use tailor_cluster::fake_apiserver::{start as serve, Fixture};
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let api = runtime
-        .block_on(serve(Fixture {
+    let (_runtime, api, webhook) = start_watching(
+        "watch",
+        Fixture {
             objects: vec![namespace("team", "baseline")],
             ..Fixture::default()
-        }))
-        .unwrap();
-    let dir = temp_dir("watch");
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, api.kubeconfig("default")).unwrap();
-    let webhook = start_in(&dir, &["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
+        },
+    );
     assert_eq!(wait_ready(&webhook, 200, Duration::from_secs(20)), 200);
     // Changes made before the watch request would be lost to it (the fake server has no history).
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -818,19 +828,14 @@ fn namespace_labels_follow_a_watch_of_the_api_server() {
 
 #[test]
 fn not_ready_until_namespaces_are_listed() {
-    use tailor_cluster::fake_apiserver::{start as serve, Fixture};
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let api = runtime
-        .block_on(serve(Fixture {
+    let (_runtime, api, webhook) = start_watching(
+        "watch-forbidden",
+        Fixture {
             objects: vec![namespace("team", "baseline")],
             forbidden: vec![("namespaces".to_owned(), None)],
             ..Fixture::default()
-        }))
-        .unwrap();
-    let dir = temp_dir("watch-forbidden");
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, api.kubeconfig("default")).unwrap();
-    let webhook = start_in(&dir, &["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
+        },
+    );
     // The watcher retries the 403; the webhook keeps serving health but is not ready.
     let deadline = Instant::now() + Duration::from_secs(20);
     while api.served().forbidden < 2 {
