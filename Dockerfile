@@ -10,7 +10,7 @@
 FROM docker.io/library/rust:1.95-slim-bookworm AS build
 RUN rustup target add x86_64-unknown-linux-musl \
  && apt-get update \
- && apt-get install -y --no-install-recommends musl-tools \
+ && apt-get install -y --no-install-recommends musl-tools make \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

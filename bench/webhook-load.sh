@@ -13,8 +13,10 @@ connections=${CONNECTIONS:-8}
 delay_ms=${DELAY_MS:-3}
 command -v wrk > /dev/null || { echo "bench: wrk not installed (apt-get install -y wrk)" >&2; exit 2; }
 
-cargo build --release -q -p tailor-cli
-tailor=$PWD/target/release/tailor
+# PROFILE=profiling measures a build with symbols (for perf), without LTO.
+profile=${PROFILE:-release}
+cargo build --profile "$profile" -q -p tailor-cli
+tailor=$PWD/target/$profile/tailor
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -5,6 +5,7 @@
 //! Exit codes follow `spec/cli.md`: 0 clean, 1 findings at or above the threshold (or a Pod
 //! Security denial for `tailor pss`), 2 usage or input error.
 
+mod allocator;
 mod cli;
 mod commands;
 mod load;
@@ -17,6 +18,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Every command but the webhook server is a batch job whose peak memory is what counts.
+    if !matches!(cli.command, cli::Command::Webhook(_)) {
+        allocator::purge_freed_memory_immediately();
+    }
     let result = match cli.command {
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Pss(args) => commands::pss::run(args),
