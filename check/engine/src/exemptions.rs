@@ -213,7 +213,7 @@ impl Exemptions {
             let by_annotation = inline
                 .get(finding.object)
                 .and_then(Option::as_ref)
-                .filter(|i| i.rules.contains(&finding.rule.as_str()));
+                .filter(|i| i.rules.contains(&finding.rule));
             if let Some(ignore) = by_annotation {
                 finding.suppress(Suppression {
                     source: "annotation",
@@ -260,7 +260,7 @@ impl Exemption {
         let rule = &EXPIRED_RULE;
         let ids: Vec<&str> = self.rules.iter().map(|r| r.id).collect();
         Finding {
-            rule: rule.id.to_owned(),
+            rule: rule.id,
             severity: rule.severity,
             title: rule.title,
             message: format!(
@@ -356,7 +356,7 @@ mod tests {
     }
 
     fn finding(
-        rule: &str,
+        rule: &'static str,
         kind: &str,
         namespace: &str,
         name: &str,
@@ -364,7 +364,7 @@ mod tests {
         image: Option<&str>,
     ) -> Finding {
         Finding {
-            rule: rule.to_owned(),
+            rule,
             severity: crate::Severity::High,
             title: "",
             message: String::new(),

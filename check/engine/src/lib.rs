@@ -253,17 +253,22 @@ fn pss_hits(evaluation: &Evaluation, pod: &PodTemplate) -> Vec<Hit> {
 fn place(source: &ObjectSource, hit: Hit, locate: &dyn Locate) -> Finding {
     let (line, column) = locate.locate(&hit.field);
     let rule = hit.rule;
+    // A report can hold ~100k findings: no spare capacity left over from formatting.
+    let mut message = hit.message;
+    message.shrink_to_fit();
+    let mut field = hit.field.to_string();
+    field.shrink_to_fit();
     Finding {
-        rule: rule.id.to_owned(),
+        rule: rule.id,
         severity: rule.severity,
         title: rule.title,
-        message: hit.message,
+        message,
         remediation: rule.remediation,
         attack: rule.attack,
         file: source.file.clone(),
         line,
         column,
-        field: hit.field.to_string(),
+        field,
         api_version: source.type_meta.api_version.clone(),
         kind: source.type_meta.kind.clone(),
         namespace: source.namespace.clone(),

@@ -62,7 +62,7 @@ impl FromStr for Severity {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub rule: String,
+    pub rule: &'static str,
     pub severity: Severity,
     /// Per-rule constants point into the rule table: one copy each, not one per finding
     /// (tens of thousands of findings on a large cluster).

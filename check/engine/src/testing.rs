@@ -94,7 +94,7 @@ pub fn pod_findings(spec: Value, rules: &[&Rule]) -> Vec<Finding> {
 pub fn rule_ids(objects: &[Value], prefix: &str) -> Vec<String> {
     let mut ids: Vec<String> = findings(objects)
         .into_iter()
-        .map(|f| f.rule)
+        .map(|f| f.rule.to_owned())
         .filter(|r| r.starts_with(prefix))
         .collect();
     ids.sort();

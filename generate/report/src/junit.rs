@@ -20,7 +20,7 @@ pub fn write(report: &Report, paths: &SourcePaths, out: &mut dyn Write) -> io::R
         by_object
             .entry(finding.object)
             .or_default()
-            .entry(finding.rule.as_str())
+            .entry(finding.rule)
             .or_default()
             .push(finding);
     }

@@ -279,7 +279,7 @@ fn host_paths(report: &Report, object_index: usize, pod: &PodTemplate) -> Vec<Ho
             let gives = report
                 .findings
                 .iter()
-                .find(|f| f.object == object_index && f.field == field && HOST_PATH_RULES.contains(&f.rule.as_str()))
+                .find(|f| f.object == object_index && f.field == field && HOST_PATH_RULES.contains(&f.rule))
                 .map(|f| consequence(&f.message));
             let read_only = read_only && !mounts.is_empty();
             Some(HostPathMount {

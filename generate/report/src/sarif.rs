@@ -40,7 +40,7 @@ pub fn log(report: &Report, paths: &SourcePaths) -> Sarif {
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .map(|finding| result(finding, rule_index.get(finding.rule.as_str()).copied(), paths))
+        .map(|finding| result(finding, rule_index.get(finding.rule).copied(), paths))
         .collect();
     let root_uri = format!(
         "file://{}/",
@@ -214,7 +214,7 @@ fn result(finding: &Finding, rule_index: Option<usize>, paths: &SourcePaths) -> 
     }
     properties.insert("field".to_owned(), json!(finding.field));
     let mut result = SarifResult::builder()
-        .rule_id(finding.rule.clone())
+        .rule_id(finding.rule)
         .level(result_level(finding.severity))
         .message(text(result_message(finding)))
         .locations(vec![location])

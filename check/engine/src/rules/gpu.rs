@@ -131,7 +131,7 @@ mod tests {
     }
 
     pub(super) fn rules(findings: &[Finding]) -> Vec<&str> {
-        findings.iter().map(|f| f.rule.as_str()).collect()
+        findings.iter().map(|f| f.rule).collect()
     }
 
     /// Per-object GPU findings only (the quota analysis left out).

@@ -327,7 +327,7 @@ mod tests {
         let found = findings_with(&[pod(spec)], profiles);
         let summary: Vec<(&str, Option<&str>, &str)> = found
             .iter()
-            .map(|f| (f.rule.as_str(), f.container.as_deref(), f.field.as_str()))
+            .map(|f| (f.rule, f.container.as_deref(), f.field.as_str()))
             .collect();
         assert_eq!(
             summary,

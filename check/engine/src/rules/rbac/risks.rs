@@ -906,7 +906,7 @@ mod tests {
             &["clusterroles", "clusterrolebindings"],
             &["*"],
         )]));
-        let rules: Vec<&str> = found.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<&str> = found.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["TLR-rbac-escalate-bind-cluster-wide"]);
         assert!(
             found[0]

@@ -151,7 +151,7 @@ mod tests {
         let found = findings(with_capabilities(
             json!({"add":["cap_sys_admin","Sys_Ptrace","CHOWN"],"drop":["ALL"]}),
         ));
-        let summary: Vec<(&str, &str)> = found.iter().map(|f| (f.rule.as_str(), f.field.as_str())).collect();
+        let summary: Vec<(&str, &str)> = found.iter().map(|f| (f.rule, f.field.as_str())).collect();
         assert_eq!(
             summary,
             [
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn adding_all_escapes_and_keeps_net_raw() {
         let found = findings(with_capabilities(json!({"add":["ALL"],"drop":["ALL"]})));
-        let rules: Vec<&str> = found.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<&str> = found.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["TLR-capability-escape", "TLR-net-raw-not-dropped"]);
     }
 
@@ -232,10 +232,7 @@ mod tests {
             "initContainers":[{"name":"init","image":"x","securityContext":{"capabilities":{"add":["SYS_MODULE"],"drop":["ALL"]}}}],
             "containers":[{"name":"c","image":"x","securityContext":{"capabilities":{"drop":["ALL"]}}}],
             "ephemeralContainers":[{"name":"debug","image":"x","securityContext":{"capabilities":{"add":["SYS_PTRACE"],"drop":["ALL"]}}}]}));
-        let summary: Vec<(&str, Option<&str>)> = found
-            .iter()
-            .map(|f| (f.rule.as_str(), f.container.as_deref()))
-            .collect();
+        let summary: Vec<(&str, Option<&str>)> = found.iter().map(|f| (f.rule, f.container.as_deref())).collect();
         assert_eq!(
             summary,
             [

@@ -525,13 +525,13 @@ mod tests {
                     SENSITIVE_WRITABLE.id,
                     SENSITIVE_READ_ONLY.id,
                 ]
-                .contains(&f.rule.as_str())
+                .contains(&f.rule)
             })
             .collect()
     }
 
     fn rules(findings: &[Finding]) -> Vec<&str> {
-        findings.iter().map(|f| f.rule.as_str()).collect()
+        findings.iter().map(|f| f.rule).collect()
     }
 
     #[test]

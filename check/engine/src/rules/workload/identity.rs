@@ -95,7 +95,7 @@ mod tests {
     }
 
     fn summary(found: &[Finding]) -> Vec<(&str, &str)> {
-        found.iter().map(|f| (f.rule.as_str(), f.field.as_str())).collect()
+        found.iter().map(|f| (f.rule, f.field.as_str())).collect()
     }
 
     #[test]

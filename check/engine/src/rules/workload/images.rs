@@ -229,7 +229,7 @@ mod tests {
         testing::findings(&[pod])
             .into_iter()
             .filter(|f| f.rule.starts_with("TLR-image"))
-            .map(|f| (f.rule, f.field))
+            .map(|f| (f.rule.to_owned(), f.field))
             .collect()
     }
 

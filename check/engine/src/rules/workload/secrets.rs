@@ -556,7 +556,7 @@ mod tests {
             .into_iter()
             .filter(|f| f.rule.starts_with("TLR-env"))
             .collect();
-        let summary: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule.as_str(), f.field.as_str())).collect();
+        let summary: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule, f.field.as_str())).collect();
         assert_eq!(
             summary,
             [
