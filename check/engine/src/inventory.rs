@@ -52,6 +52,18 @@ impl Entry {
         }
     }
 
+    /// An entry for a typed object of another kind (its `object_index` is set when the
+    /// inventory takes it).
+    pub fn kube(source: ObjectSource, object: KubeObject, lines: LineTable) -> Entry {
+        Entry {
+            object_index: 0,
+            source,
+            object: InventoryObject::Kube(Box::new(object)),
+            lines,
+            volumes: None,
+        }
+    }
+
     /// The workload's pod with its volumes (see [`Entry::volumes`]); `None` for other kinds.
     pub fn whole_pod(&self) -> Option<Cow<'_, PodTemplate>> {
         let InventoryObject::Workload(pod) = &self.object else {

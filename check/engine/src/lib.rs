@@ -136,13 +136,7 @@ pub fn check_object(
         let lines = LineTable::fields(&workload_fields(&pod), locate);
         Some(Entry::workload(source.clone(), pod, lines))
     } else {
-        kube.map(|object| Entry {
-            object_index: 0,
-            source: source.clone(),
-            object: InventoryObject::Kube(Box::new(object)),
-            lines: LineTable::all_fields(value, locate),
-            volumes: None,
-        })
+        kube.map(|object| Entry::kube(source.clone(), object, LineTable::all_fields(value, locate)))
     };
     CheckedObject {
         report,

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use tailor_audit::replay::Replayer;
 use tailor_audit::SubjectFilter;
 use tailor_check::rules::rbac::permissions::Permissions;
-use tailor_check::{Entry, Inventory, InventoryObject, LineTable};
+use tailor_check::{Entry, Inventory, LineTable};
 
 use super::learn::{read_audit_logs, AuditLogArgs};
 use crate::load::{self, Decode};
@@ -132,10 +132,7 @@ fn load_rbac(paths: &[String]) -> (Inventory, bool) {
         .enumerate()
         .map(|(object_index, (source, kube))| Entry {
             object_index,
-            source,
-            object: InventoryObject::Kube(Box::new(kube)),
-            lines: LineTable::default(),
-            volumes: None,
+            ..Entry::kube(source, kube, LineTable::default())
         })
         .collect();
     let inventory = Inventory {
