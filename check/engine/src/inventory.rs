@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value;
-use tailor_kube::{FieldPath, KubeObject, PodTemplate};
+use tailor_kube::{FieldPath, KubeObject, ObjectMeta, PodSpec, PodTemplate};
 
 use crate::seccomp_profiles::LocalSeccompProfiles;
 use crate::{CheckedObject, Finding, Locate, ObjectReport, ObjectSource};
@@ -26,29 +26,51 @@ pub struct Entry {
     pub source: ObjectSource,
     pub object: InventoryObject,
     pub lines: LineTable,
-    /// A workload's `spec.volumes` (after defaulting) as compact JSON, taken out of its pod:
-    /// a typed `Volume` is 3 KiB whatever it holds, and no cross-object analysis reads
-    /// volumes. [`Entry::whole_pod`] puts them back for those that do (the security model,
-    /// the namespace dry run). `None` when the pod was kept whole.
-    pub volumes: Option<Box<str>>,
+    /// A workload's whole pod (metadata and spec, after defaulting) as compact JSON, while
+    /// `object` keeps only what cross-object analyses read (see [`Entry::workload`]): a typed
+    /// pod is ~9 KB whatever it holds, its JSON ~1 KB. [`Entry::whole_pod`] reads it back for
+    /// those that need all of it (the security model, the namespace dry run). `None` for
+    /// other kinds.
+    pub pod_json: Option<Box<str>>,
+    /// Whether a container names the service-account token's directory in its command,
+    /// arguments or environment, fields the kept pod no longer has (see
+    /// [`crate::rules::rbac::service_accounts`]).
+    pub reads_service_account_files: bool,
+}
+
+/// A pod's metadata and spec, as [`Entry::pod_json`] holds them.
+#[derive(serde::Serialize)]
+struct PodParts<'a> {
+    metadata: &'a ObjectMeta,
+    spec: &'a PodSpec,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedPodParts {
+    metadata: ObjectMeta,
+    spec: PodSpec,
 }
 
 impl Entry {
-    /// A workload's entry (its `object_index` is set when the inventory takes it), with its
-    /// volumes taken out of its pod.
+    /// A workload's entry (its `object_index` is set when the inventory takes it). Its pod
+    /// keeps only the fields cross-object analyses read; the whole pod goes to
+    /// [`Entry::pod_json`].
     pub fn workload(source: ObjectSource, mut pod: PodTemplate, lines: LineTable) -> Entry {
-        let volumes = pod
-            .spec
-            .volumes
-            .take()
-            .and_then(|volumes| serde_json::to_string(&volumes).ok())
-            .map(String::into_boxed_str);
+        let parts = PodParts {
+            metadata: &pod.metadata,
+            spec: &pod.spec,
+        };
+        // Serialising typed k8s-openapi values cannot fail (no maps with non-string keys).
+        let pod_json = serde_json::to_string(&parts).ok().map(String::into_boxed_str);
+        let reads_service_account_files = crate::rules::rbac::service_accounts::reads_automounted_files(&pod);
+        set_aside(&mut pod);
         Entry {
             object_index: 0,
             source,
             object: InventoryObject::Workload(Box::new(pod)),
             lines,
-            volumes,
+            pod_json,
+            reads_service_account_files,
         }
     }
 
@@ -60,25 +82,78 @@ impl Entry {
             source,
             object: InventoryObject::Kube(Box::new(object)),
             lines,
-            volumes: None,
+            pod_json: None,
+            reads_service_account_files: false,
         }
     }
 
-    /// The workload's pod with its volumes (see [`Entry::volumes`]); `None` for other kinds.
+    /// The workload's whole pod (see [`Entry::pod_json`]); `None` for other kinds.
     pub fn whole_pod(&self) -> Option<Cow<'_, PodTemplate>> {
         let InventoryObject::Workload(pod) = &self.object else {
             return None;
         };
-        Some(match &self.volumes {
-            None => Cow::Borrowed(pod.as_ref()),
-            Some(json) => {
-                let mut whole = pod.as_ref().clone();
-                // Written by `serde_json::to_string` of the same type: reading it back fails
-                // only on a bug, and then the pod is shown without volumes rather than lost.
-                whole.spec.volumes = serde_json::from_str(json).ok();
-                Cow::Owned(whole)
-            }
-        })
+        // Written by `serde_json::to_string` of the same types: reading it back fails only
+        // on a bug, and then the kept pod is shown rather than the object lost.
+        let Some(parts) = self
+            .pod_json
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<OwnedPodParts>(json).ok())
+        else {
+            return Some(Cow::Borrowed(pod.as_ref()));
+        };
+        Some(Cow::Owned(PodTemplate {
+            kind: pod.kind,
+            path: pod.path.clone(),
+            metadata: parts.metadata,
+            spec: parts.spec,
+        }))
+    }
+}
+
+/// Takes out of `pod` what no cross-object analysis reads and most of its weight: the
+/// metadata but labels, scheduling, volumes, and the containers' command line, environment,
+/// probes, hooks, ports and mounts. The analyses read names, images, resources, security
+/// contexts, the service account, host networking, and labels.
+fn set_aside(pod: &mut PodTemplate) {
+    pod.metadata = ObjectMeta {
+        name: pod.metadata.name.take(),
+        namespace: pod.metadata.namespace.take(),
+        labels: pod.metadata.labels.take(),
+        ..ObjectMeta::default()
+    };
+    let spec = &mut pod.spec;
+    spec.volumes = None;
+    spec.affinity = None;
+    spec.tolerations = None;
+    spec.node_selector = None;
+    spec.topology_spread_constraints = None;
+    spec.host_aliases = None;
+    spec.dns_config = None;
+    spec.image_pull_secrets = None;
+    spec.readiness_gates = None;
+    spec.resource_claims = None;
+    spec.scheduling_gates = None;
+    // Ephemeral containers (of another type) are rare in workloads and kept whole.
+    for container in spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten())
+    {
+        container.command = None;
+        container.args = None;
+        container.env = None;
+        container.env_from = None;
+        container.liveness_probe = None;
+        container.readiness_probe = None;
+        container.startup_probe = None;
+        container.lifecycle = None;
+        container.ports = None;
+        container.volume_mounts = None;
+        container.volume_devices = None;
+        container.working_dir = None;
+        container.termination_message_path = None;
+        container.termination_message_policy = None;
+        container.resize_policy = None;
     }
 }
 
@@ -111,7 +186,8 @@ impl Inventory {
         (checked.report, checked.findings)
     }
 
-    /// Workloads and their pods, without their volumes (see [`Entry::volumes`]).
+    /// Workloads and the part of their pods cross-object analyses read (see
+    /// [`Entry::workload`]).
     pub fn workloads(&self) -> impl Iterator<Item = (&Entry, &PodTemplate)> {
         self.entries.iter().filter_map(|e| match &e.object {
             InventoryObject::Workload(pod) => Some((e, pod.as_ref())),
@@ -215,21 +291,40 @@ mod tests {
     use crate::testing;
 
     #[test]
-    fn workloads_keep_their_volumes_aside_and_whole_pod_puts_them_back() {
+    fn workloads_keep_what_analyses_read_and_whole_pod_gives_back_the_rest() {
         let object = json!({"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},
-            "spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}],
+            "spec":{"template":{"metadata":{"labels":{"app":"agent"},"annotations":{"a":"b"}},
+            "spec":{"serviceAccountName":"agent","tolerations":[{"operator":"Exists"}],
+            "containers":[{"name":"c","image":"x","args":["--ca=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"],
+                "env":[{"name":"K","value":"v"}],"securityContext":{"privileged":true},
+                "resources":{"limits":{"nvidia.com/gpu":1}},"volumeMounts":[{"name":"root","mountPath":"/host"}]}],
             "volumes":[{"name":"root","hostPath":{"path":"/"}},{"name":"scratch"}]}}}});
         let pod = testing::pod(&object);
         let entry = Entry::workload(testing::source(&object, 1), pod.clone(), LineTable::default());
         let InventoryObject::Workload(kept) = &entry.object else {
             panic!("a workload entry");
         };
-        assert_eq!(kept.spec.volumes, None, "the analyses' pod has no volumes");
-        let whole = entry.whole_pod().expect("a workload has a pod");
+        assert!(
+            entry.reads_service_account_files,
+            "computed before the args are set aside"
+        );
+        assert_eq!(kept.metadata.labels, pod.metadata.labels);
+        assert_eq!(kept.metadata.annotations, None);
+        assert_eq!(kept.spec.service_account_name.as_deref(), Some("agent"));
+        assert_eq!((&kept.spec.volumes, &kept.spec.tolerations), (&None, &None));
+        let container = &kept.spec.containers[0];
         assert_eq!(
-            whole.spec, pod.spec,
+            (&container.args, &container.env, &container.volume_mounts),
+            (&None, &None, &None)
+        );
+        assert_eq!(container.security_context, pod.spec.containers[0].security_context);
+        assert_eq!(container.resources, pod.spec.containers[0].resources);
+        let whole = entry.whole_pod().expect("a workload has a pod");
+        assert_eq!((&whole.metadata, &whole.spec), (&pod.metadata, &pod.spec));
+        assert!(
+            whole.spec.volumes.as_ref().unwrap()[1].empty_dir.is_some(),
             "volumes come back as defaulted (scratch: emptyDir)"
         );
-        assert!(whole.spec.volumes.as_ref().unwrap()[1].empty_dir.is_some());
+        assert_eq!((whole.kind, &whole.path), (pod.kind, &pod.path));
     }
 }

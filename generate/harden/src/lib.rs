@@ -40,7 +40,7 @@ use tailor_check::rules::gpu::{classify, Classification, Role};
 use tailor_check::rules::rbac::permissions::Permissions;
 use tailor_check::rules::rbac::service_accounts::{self, UNUSED_TOKEN};
 use tailor_check::rules::rbac::workloads::{service_account_name, Workloads};
-use tailor_check::{Entry, Inventory, InventoryObject, LineTable, ObjectSource};
+use tailor_check::{Entry, Inventory, LineTable, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::k8s_openapi::api::networking::v1::NetworkPolicy;
 use tailor_kube::{DecodeError, KubeObject, PodBearingKind, PodTemplate};
@@ -459,17 +459,15 @@ fn inventory(inputs: &[Input]) -> (Inventory, Vec<usize>) {
     let mut inventory = Inventory::default();
     let mut input_of_entry = Vec::new();
     for (index, input) in inputs.iter().enumerate() {
-        let object = match (&input.pod, &input.kube) {
-            (Some(pod), _) => InventoryObject::Workload(Box::new(pod.clone())),
-            (None, Some(kube)) => InventoryObject::Kube(Box::new(kube.clone())),
+        let source = input.source.clone();
+        let entry = match (&input.pod, &input.kube) {
+            (Some(pod), _) => Entry::workload(source, pod.clone(), LineTable::default()),
+            (None, Some(kube)) => Entry::kube(source, kube.clone(), LineTable::default()),
             (None, None) => continue,
         };
         inventory.entries.push(Entry {
             object_index: index,
-            source: input.source.clone(),
-            object,
-            lines: LineTable::default(),
-            volumes: None,
+            ..entry
         });
         input_of_entry.push(index);
     }

@@ -82,7 +82,8 @@ pub fn analyse(inventory: &Inventory, permissions: &Permissions, workloads: &Wor
                 let group = Subject::group(&format!("{ALL_SERVICE_ACCOUNTS}:{namespace}"));
                 permissions.grants_naming(&group).next().is_some()
             });
-        let token_used_elsewhere = account.is_some_and(|a| a.cloud_identity) || reads_automounted_files(workload.pod);
+        let token_used_elsewhere =
+            account.is_some_and(|a| a.cloud_identity) || inventory.entries[workload.entry].reads_service_account_files;
         if direct.is_empty() && !through_namespace && !token_used_elsewhere {
             hits.push((workload.entry, unused_token_hit(workload, pod_setting)));
         }
@@ -95,8 +96,9 @@ const AUTOMOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// Whether a container names the automounted files in its command, arguments or environment
 /// (e.g. the konnectivity agent reads the CA certificate there): turning the mount off would
-/// break it.
-fn reads_automounted_files(pod: &PodTemplate) -> bool {
+/// break it. Computed when the workload enters the inventory, whose pod then no longer has
+/// those fields.
+pub(crate) fn reads_automounted_files(pod: &PodTemplate) -> bool {
     let names_path = |text: &String| text.contains(AUTOMOUNT_PATH);
     containers(&pod.spec)
         .filter(|c| c.list != ContainerList::Ephemeral)
