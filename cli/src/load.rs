@@ -10,7 +10,7 @@ use serde_json::Value;
 use tailor_check::{InputError, Locate, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::workload::DecodeError;
-use tailor_kube::{FieldPath, KubeObject, PodBearingKind, PodTemplate, TypeMeta};
+use tailor_kube::{ArcStr, FieldPath, KubeObject, PodBearingKind, PodTemplate, TypeMeta};
 use tailor_manifest::files::{FileError, Input};
 use tailor_manifest::{Document, Positions};
 
@@ -203,7 +203,7 @@ where
         };
         let (line, _) = locator.locate(&FieldPath::new());
         let source = ObjectSource {
-            file: file.to_owned(),
+            file: file.into(),
             line,
             namespace: metadata_string(object.value, "namespace"),
             name: metadata_string(object.value, "name"),
@@ -251,6 +251,6 @@ pub(crate) fn extract_pod(type_meta: &TypeMeta, value: &Value) -> Result<Option<
     Ok(pod)
 }
 
-fn metadata_string(object: &Value, key: &str) -> Option<String> {
-    object.get("metadata")?.get(key)?.as_str().map(str::to_owned)
+fn metadata_string(object: &Value, key: &str) -> Option<ArcStr> {
+    object.get("metadata")?.get(key)?.as_str().map(ArcStr::from)
 }

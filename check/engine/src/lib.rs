@@ -31,7 +31,7 @@ pub use rules::Rule;
 
 use serde_json::Value;
 use tailor_kube::{
-    container_at, container_named, ContainerList, FieldPath, KubeObject, PodTemplate, Segment, TypeMeta,
+    container_at, container_named, ArcStr, ContainerList, FieldPath, KubeObject, PodTemplate, Segment, TypeMeta,
 };
 use tailor_pss::{Evaluation, Level, Version};
 
@@ -42,12 +42,13 @@ pub trait Locate {
 
 /// Where an object came from and what it is.
 #[derive(Clone, Debug)]
+/// Its strings are shared with its report and every finding on it.
 pub struct ObjectSource {
-    pub file: String,
+    pub file: ArcStr,
     pub line: u32,
     pub type_meta: TypeMeta,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
+    pub namespace: Option<ArcStr>,
+    pub name: Option<ArcStr>,
 }
 
 /// Settings of one `tailor check` run.

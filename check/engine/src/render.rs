@@ -94,7 +94,7 @@ fn write_findings(out: &mut String, findings: &[&Finding], style: Style) {
 fn write_object_header(out: &mut String, object: &ObjectReport, style: Style) {
     let name = match (&object.namespace, &object.name) {
         (Some(ns), Some(n)) => format!("{ns}/{n}"),
-        (None, Some(n)) => n.clone(),
+        (None, Some(n)) => n.to_string(),
         _ => "<unnamed>".to_owned(),
     };
     let _ = write!(

@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
+use tailor_kube::ArcStr;
 use tailor_pss::{Evaluation, Level};
 
 use crate::exemptions::Suppression;
@@ -70,16 +71,16 @@ pub struct Finding {
     pub message: String,
     pub remediation: &'static str,
     pub attack: &'static [&'static str],
-    pub file: String,
+    pub file: ArcStr,
     pub line: u32,
     pub column: u32,
     /// The offending field, e.g. `spec.template.spec.containers[0].securityContext.privileged`.
     pub field: String,
     #[serde(rename = "apiVersion")]
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
+    pub api_version: ArcStr,
+    pub kind: ArcStr,
+    pub namespace: Option<ArcStr>,
+    pub name: Option<ArcStr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// The image of `container`.
@@ -151,13 +152,13 @@ fn level_counts<S: serde::Serializer>(counts: &BTreeMap<Level, usize>, serialize
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ObjectReport {
-    pub file: String,
+    pub file: ArcStr,
     pub line: u32,
     #[serde(rename = "apiVersion")]
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
+    pub api_version: ArcStr,
+    pub kind: ArcStr,
+    pub namespace: Option<ArcStr>,
+    pub name: Option<ArcStr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pss: Option<PssSummary>,
     /// Its `tailor.dev/ignore` annotation, if any.

@@ -24,10 +24,10 @@ pub fn source(object: &Value, line: u32) -> ObjectSource {
             .get("metadata")
             .and_then(|m| m.get(key))
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(Into::into)
     };
     ObjectSource {
-        file: "test.yaml".to_owned(),
+        file: "test.yaml".into(),
         line,
         type_meta: TypeMeta::of(object).expect("test objects have apiVersion and kind"),
         namespace: metadata("namespace"),

@@ -55,9 +55,9 @@ fn load(corpus: &Path) -> (Vec<PodTemplate>, Inventory) {
                 let Ok(kube) = KubeObject::decode(&object.type_meta, object.value) else {
                     continue;
                 };
-                let text_of = |key: &str| object.value["metadata"][key].as_str().map(str::to_owned);
+                let text_of = |key: &str| object.value["metadata"][key].as_str().map(Into::into);
                 let source = ObjectSource {
-                    file: file.display().to_string(),
+                    file: file.display().to_string().into(),
                     line: 0,
                     type_meta: object.type_meta.clone(),
                     namespace: text_of("namespace"),

@@ -154,11 +154,11 @@ fn operator_profile(object: &load::LoadedObject) -> Option<Result<OperatorProfil
     if !tailor_seccomp::kube::is_seccomp_profile_object(object.value) {
         return None;
     }
-    let name = object.source.name.clone().unwrap_or_default();
+    let name = object.source.name.as_deref().unwrap_or_default().to_owned();
     let spec = object.value.get("spec").cloned().unwrap_or(serde_json::Value::Null);
     Some(match Profile::from_value(spec) {
         Ok(profile) => Ok(OperatorProfile {
-            namespace: object.source.namespace.clone(),
+            namespace: object.source.namespace.as_deref().map(str::to_owned),
             name,
             profile,
             origin: format!("{}:{}", object.source.file, object.source.line),
@@ -173,7 +173,7 @@ fn operator_profile(object: &load::LoadedObject) -> Option<Result<OperatorProfil
                 path => format!("spec.{path}"),
             };
             Err(InputError {
-                file: object.source.file.clone(),
+                file: object.source.file.to_string(),
                 line,
                 column,
                 message: format!("SeccompProfile {name}: {field}: {}", error.message),

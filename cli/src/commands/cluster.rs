@@ -16,7 +16,7 @@ use tailor_check::{Entry, InputError, Inventory, ObjectReport, ObjectSource};
 use tailor_cluster::namespaces::{self, Workload};
 use tailor_cluster::resources::report_order;
 use tailor_cluster::{ClusterObject, ConnectOptions, Scan, ScanOptions, Scope};
-use tailor_kube::{KubeObject, PodTemplate, TypeMeta};
+use tailor_kube::{ArcStr, KubeObject, PodTemplate, TypeMeta};
 use tailor_manifest::Positions;
 use tailor_pss::Version;
 
@@ -117,9 +117,9 @@ fn visit_object<R>(
     let Some(type_meta) = TypeMeta::of(&value) else {
         return Ok(None);
     };
-    let metadata = |key: &str| value["metadata"][key].as_str().map(str::to_owned);
+    let metadata = |key: &str| value["metadata"][key].as_str().map(ArcStr::from);
     let source = ObjectSource {
-        file,
+        file: file.into(),
         line: 0,
         namespace: metadata("namespace"),
         name: metadata("name"),
@@ -141,7 +141,7 @@ fn visit_object<R>(
                 source.type_meta.kind,
                 source.name.as_deref().unwrap_or("<unnamed>")
             ),
-            file: source.file,
+            file: source.file.to_string(),
             line: 0,
             column: 0,
         }),

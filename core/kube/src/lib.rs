@@ -23,6 +23,7 @@ pub mod objects;
 pub mod path;
 pub mod workload;
 
+pub use arcstr::ArcStr;
 pub use containers::{container_at, container_named, containers, containers_in, ContainerList, ContainerView};
 pub use k8s_openapi;
 pub use k8s_openapi::api::core::v1::{

@@ -5,6 +5,7 @@
 //! `apps/v1beta1`, `apps/v1beta2`, `batch/v1beta1`, `batch/v2alpha1`) carry the template at the
 //! same place, so the kind is recognised by group and kind, whatever the version.
 
+use arcstr::ArcStr;
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
@@ -12,11 +13,12 @@ use serde_json::Value;
 
 use crate::path::{FieldPath, Segment};
 
-/// `apiVersion` and `kind` of an object.
+/// `apiVersion` and `kind` of an object. Shared strings: every finding on the object carries
+/// a copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeMeta {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: ArcStr,
+    pub kind: ArcStr,
 }
 
 impl TypeMeta {
@@ -29,8 +31,8 @@ impl TypeMeta {
             return None;
         }
         Some(TypeMeta {
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
+            api_version: api_version.into(),
+            kind: kind.into(),
         })
     }
 

@@ -52,7 +52,7 @@ fn collect<'d>(
             Some(Value::Array(items)) => {
                 let item_type = (!item_kind.is_empty()).then(|| TypeMeta {
                     api_version: type_meta.api_version.clone(),
-                    kind: item_kind.to_owned(),
+                    kind: item_kind.into(),
                 });
                 for (i, item) in items.iter().enumerate() {
                     collect(

@@ -111,8 +111,8 @@ fn expect_object(value: &Value, out: &mut Vec<Expect>) {
             .get("apiVersion")
             .and_then(Value::as_str)
             .unwrap_or_default()
-            .to_owned(),
-        kind: kind.to_owned(),
+            .into(),
+        kind: kind.into(),
     };
     if let Some(item_kind) = type_meta.kind.strip_suffix("List") {
         match value.get("items") {
@@ -121,7 +121,7 @@ fn expect_object(value: &Value, out: &mut Vec<Expect>) {
                     let mut item = item.clone();
                     let blank = |k| item.get(k).and_then(Value::as_str).is_none_or(str::is_empty);
                     if blank("kind") && blank("apiVersion") && !item_kind.is_empty() && item.is_object() {
-                        item["apiVersion"] = type_meta.api_version.clone().into();
+                        item["apiVersion"] = type_meta.api_version.as_str().into();
                         item["kind"] = item_kind.into();
                     }
                     match TypeMeta::of(&item) {

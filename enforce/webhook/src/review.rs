@@ -315,8 +315,8 @@ fn rule_hits(config: &Config, object: &Value, pod: &PodTemplate, request: &Revie
         file: "admission".into(),
         line: 0,
         type_meta,
-        namespace: Some(request.namespace.clone()),
-        name: Some(request.name.clone()),
+        namespace: Some(request.namespace.as_str().into()),
+        name: Some(request.name.as_str().into()),
     };
     let options = tailor_check::CheckOptions {
         level: tailor_pss::Level::Privileged,

@@ -43,7 +43,7 @@ use tailor_check::rules::rbac::workloads::{service_account_name, Workloads};
 use tailor_check::{Entry, Inventory, LineTable, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
 use tailor_kube::k8s_openapi::api::networking::v1::NetworkPolicy;
-use tailor_kube::{DecodeError, KubeObject, PodBearingKind, PodTemplate};
+use tailor_kube::{ArcStr, DecodeError, KubeObject, PodBearingKind, PodTemplate};
 use tailor_pss::admission::{self, LevelVersion};
 use tailor_pss::{Level, Version, Violation};
 
@@ -249,7 +249,7 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
             default_unbound.insert(input_of_entry[workload.entry]);
         }
     }
-    let existing_accounts: HashSet<(Option<String>, String)> = inputs
+    let existing_accounts: HashSet<(Option<ArcStr>, ArcStr)> = inputs
         .iter()
         .filter(|i| matches!(i.kube, Some(KubeObject::ServiceAccount(_))))
         .filter_map(|i| Some((i.source.namespace.clone(), i.source.name.clone()?)))
@@ -257,8 +257,8 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
 
     let mut hardened = Hardened::default();
     let mut accounts = Vec::new();
-    let mut policies_by_namespace: BTreeMap<Option<String>, Vec<Value>> = BTreeMap::new();
-    let mut levels_by_namespace: BTreeMap<Option<String>, Level> = BTreeMap::new();
+    let mut policies_by_namespace: BTreeMap<Option<ArcStr>, Vec<Value>> = BTreeMap::new();
+    let mut levels_by_namespace: BTreeMap<Option<ArcStr>, Level> = BTreeMap::new();
     let services: Vec<(&ObjectSource, &tailor_kube::k8s_openapi::api::core::v1::Service)> = inputs
         .iter()
         .filter_map(|i| match &i.kube {
@@ -266,14 +266,14 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
             _ => None,
         })
         .collect();
-    let existing_policies: Vec<(&Option<String>, &NetworkPolicy)> = inputs
+    let existing_policies: Vec<(&Option<ArcStr>, &NetworkPolicy)> = inputs
         .iter()
         .filter_map(|i| match &i.kube {
             Some(KubeObject::NetworkPolicy(policy)) => Some((&i.source.namespace, policy)),
             _ => None,
         })
         .collect();
-    let existing_default_deny: HashSet<Option<String>> = existing_policies
+    let existing_default_deny: HashSet<Option<ArcStr>> = existing_policies
         .iter()
         .filter(|(_, policy)| is_default_deny(policy))
         .map(|(namespace, _)| (*namespace).clone())
@@ -298,7 +298,7 @@ pub fn harden(inputs: Vec<Input>, evidence: &Evidence, options: &Options) -> Har
         let account = match name {
             Some(name)
                 if default_unbound.contains(&index)
-                    && !existing_accounts.contains(&(input.source.namespace.clone(), name.to_owned())) =>
+                    && !existing_accounts.contains(&(input.source.namespace.clone(), name.into())) =>
             {
                 Some(name)
             }

@@ -7,9 +7,9 @@ use tailor_kube::TypeMeta;
 use tailor_pss::{Level, Version};
 
 fn input(value: Value) -> Input {
-    let metadata = |key: &str| value["metadata"][key].as_str().map(str::to_owned);
+    let metadata = |key: &str| value["metadata"][key].as_str().map(Into::into);
     let source = ObjectSource {
-        file: "app.yaml".to_owned(),
+        file: "app.yaml".into(),
         line: 1,
         type_meta: TypeMeta::of(&value).unwrap(),
         namespace: metadata("namespace"),

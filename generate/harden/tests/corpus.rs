@@ -49,9 +49,9 @@ fn load(path: &Path) -> Vec<Input> {
     let mut inputs = Vec::new();
     for document in tailor_manifest::parse_stream(&text).into_iter().flatten() {
         for object in document.objects().0 {
-            let metadata = |key| object.value["metadata"][key].as_str().map(str::to_owned);
+            let metadata = |key| object.value["metadata"][key].as_str().map(Into::into);
             let source = ObjectSource {
-                file: path.display().to_string(),
+                file: path.display().to_string().into(),
                 line: 0,
                 type_meta: object.type_meta.clone(),
                 namespace: metadata("namespace"),
@@ -165,9 +165,9 @@ fn assert_idempotent(file: &Path, hardened: &tailor_harden::Hardened, options: &
         .map(|o| (o.source.clone(), o.hardened.clone()))
         .chain(hardened.generated.iter().map(|g| {
             let type_meta = tailor_kube::TypeMeta::of(g).unwrap();
-            let metadata = |key: &str| g["metadata"][key].as_str().map(str::to_owned);
+            let metadata = |key: &str| g["metadata"][key].as_str().map(Into::into);
             let source = ObjectSource {
-                file: "generated".to_owned(),
+                file: "generated".into(),
                 line: 0,
                 type_meta,
                 namespace: metadata("namespace"),

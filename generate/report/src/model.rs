@@ -117,7 +117,7 @@ pub fn build(report: &Report, inventory: &Inventory, paths: &SourcePaths) -> Sec
         .iter()
         .filter_map(|entry| Some((entry, entry.whole_pod()?)))
         .map(|(entry, pod)| {
-            // Host paths are volumes: the model needs the whole pod.
+            // The model reads volumes, ports and mounts: the whole pod, not the analyses' part.
             let pod = pod.as_ref();
             let object = &report.objects[entry.object_index];
             let namespace = entry.source.namespace.as_deref();
@@ -125,9 +125,9 @@ pub fn build(report: &Report, inventory: &Inventory, paths: &SourcePaths) -> Sec
             let account = service_account_name(pod);
             let pss = object.pss.as_ref();
             Component {
-                kind: object.kind.clone(),
-                namespace: object.namespace.clone(),
-                name: object.name.clone(),
+                kind: object.kind.to_string(),
+                namespace: object.namespace.as_deref().map(str::to_owned),
+                name: object.name.as_deref().map(str::to_owned),
                 file: paths.relative(&object.file),
                 line: object.line,
                 pss_level: pss.map(|p| p.level.as_str().to_owned()).unwrap_or_default(),

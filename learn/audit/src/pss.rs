@@ -334,8 +334,8 @@ pub fn parse_violations(text: &str) -> Option<(Level, Vec<String>)> {
 /// The pod a request object runs, after the defaulting admission sees.
 fn pod_of(object: &Value) -> Option<PodTemplate> {
     let type_meta = TypeMeta {
-        api_version: object.get("apiVersion")?.as_str()?.to_owned(),
-        kind: object.get("kind")?.as_str()?.to_owned(),
+        api_version: object.get("apiVersion")?.as_str()?.into(),
+        kind: object.get("kind")?.as_str()?.into(),
     };
     let kind = PodBearingKind::classify(&type_meta)?;
     let mut pod = PodTemplate::extract(kind, object).ok()??;

@@ -189,7 +189,7 @@ mod tests {
         let mut found: Vec<_> = testing::findings(objects)
             .into_iter()
             .filter(|f| f.rule.starts_with("TLR-netpol-"))
-            .map(|f| (f.rule.to_owned(), f.name.unwrap_or_default(), f.message))
+            .map(|f| (f.rule.to_owned(), f.name.unwrap_or_default().to_string(), f.message))
             .collect();
         found.sort();
         found

@@ -856,7 +856,7 @@ mod tests {
             "b/config/rbac/binding.yaml",
             "c/install.yaml",
         ]) {
-            entry.source.file = file.to_owned();
+            entry.source.file = file.into();
         }
         let permissions = Permissions::resolve(&inventory);
         let role = permissions.grants()[0].role.unwrap();
