@@ -120,13 +120,11 @@ pub fn check_object(
             Level::Restricted => Some(&restricted),
         };
         let mut hits = chosen.map(|evaluation| pss_hits(evaluation, &pod)).unwrap_or_default();
-        let context = WorkloadContext {
+        hits.extend(workload_hits(&WorkloadContext {
             source,
             object: value,
             pod: &pod,
-        };
-        hits.extend(rules::workload::check(&context));
-        hits.extend(rules::gpu::check(&context));
+        }));
         findings.extend(hits.into_iter().map(|hit| {
             let image = hit.container.as_deref().and_then(|name| container_image(&pod, name));
             Finding {
@@ -144,6 +142,14 @@ pub fn check_object(
         findings,
         inventory,
     }
+}
+
+/// The hits of the per-object workload rules (all but Pod Security) on one pod-bearing object:
+/// what the admission webhook's denied rules are picked from.
+pub fn workload_hits(context: &WorkloadContext) -> Vec<Hit> {
+    let mut hits = rules::workload::check(context);
+    hits.extend(rules::gpu::check(context));
+    hits
 }
 
 /// The object's own `tailor.dev/ignore` annotation and where it is written.

@@ -300,14 +300,9 @@ fn validate(request: &ReviewRequest, config: &Config, namespaces: &Namespaces) -
     }
 }
 
-/// The denied Tailor rules the object breaks, as `RULE-ID: message`.
+/// The denied Tailor rules the object breaks, as `RULE-ID: message`. Only the workload rules
+/// run: no findings placed, no Pod Security (admission has just evaluated it).
 fn rule_hits(config: &Config, object: &Value, pod: &PodTemplate, request: &ReviewRequest) -> Vec<String> {
-    struct Nowhere;
-    impl tailor_check::Locate for Nowhere {
-        fn locate(&self, _: &tailor_kube::FieldPath) -> (u32, u32) {
-            (0, 0)
-        }
-    }
     let Some(type_meta) = TypeMeta::of(object) else {
         return Vec::new();
     };
@@ -318,16 +313,15 @@ fn rule_hits(config: &Config, object: &Value, pod: &PodTemplate, request: &Revie
         namespace: Some(request.namespace.as_str().into()),
         name: Some(request.name.as_str().into()),
     };
-    let options = tailor_check::CheckOptions {
-        level: tailor_pss::Level::Privileged,
-        version: tailor_pss::Version::Latest,
+    let context = tailor_check::WorkloadContext {
+        source: &source,
+        object,
+        pod,
     };
-    let checked = tailor_check::check_object(&options, &source, object, Some(pod.clone()), None, &Nowhere);
-    checked
-        .findings
-        .iter()
-        .filter(|f| config.deny.iter().any(|r| r.id == f.rule))
-        .map(|f| format!("{}: {}", f.rule, f.message))
+    tailor_check::workload_hits(&context)
+        .into_iter()
+        .filter(|hit| config.deny.iter().any(|rule| rule.id == hit.rule.id))
+        .map(|hit| format!("{}: {}", hit.rule.id, hit.message))
         .collect()
 }
 

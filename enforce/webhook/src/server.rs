@@ -15,6 +15,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -373,7 +374,11 @@ pub fn log(level: &str, message: &str, fields: serde_json::Value) {
     if let (Some(line), serde_json::Value::Object(fields)) = (line.as_object_mut(), fields) {
         line.extend(fields);
     }
-    eprintln!("{line}");
+    // One write per line: stderr is unbuffered, and `eprintln!` of a JSON value writes each
+    // piece with a syscall of its own (40% of the server's CPU at 2,000 denials/s).
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The serving certificate, swapped in place when its files change.
