@@ -40,9 +40,9 @@ pub trait Locate {
     fn locate(&self, path: &FieldPath) -> (u32, u32);
 }
 
-/// Where an object came from and what it is.
+/// Where an object came from and what it is. Its strings are shared with its report and every
+/// finding on it.
 #[derive(Clone, Debug)]
-/// Its strings are shared with its report and every finding on it.
 pub struct ObjectSource {
     pub file: ArcStr,
     pub line: u32,
