@@ -28,45 +28,13 @@ work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 "$tailor" webhook certs --out "$work/certs" > /dev/null
-cat > "$work/namespaces.yaml" <<'YAML'
-apiVersion: v1
-kind: List
-items:
-  - {apiVersion: v1, kind: Namespace, metadata: {name: prod, labels: {pod-security.kubernetes.io/enforce: restricted}}}
-  - {apiVersion: v1, kind: Namespace, metadata: {name: dev, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/audit: restricted}}}
-  - {apiVersion: v1, kind: Namespace, metadata: {name: ml}}
-YAML
-cat > "$work/config.yaml" <<'YAML'
-podSecurity: {exemptions: {namespaces: [kube-system]}}
-deny: [TLR-runtime-socket, TLR-gpu-env-leak]
-inject:
-  - name: inference
-    namespaces: [ml]
-    images: ["nvcr.io/*"]
-    profile: {seccomp: RuntimeDefault, capabilities: {add: [NET_BIND_SERVICE]}, allowPrivilegeEscalation: false, runAsNonRoot: true, automountServiceAccountToken: false}
-YAML
-
-review() { # uid resource group namespace object
-  printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s","kind":{"group":"%s","version":"v1","kind":"X"},"resource":{"group":"%s","version":"v1","resource":"%s"},"namespace":"%s","name":"n","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller"},"object":%s}}' \
-    "$1" "$3" "$3" "$2" "$4" "$5"
-}
-restricted='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n","labels":{"app":"web"}},"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":8080}],"resources":{"limits":{"cpu":"1","memory":"256Mi"}},"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}}}]}}'
-privileged='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n"},"spec":{"hostPID":true,"containers":[{"name":"agent","image":"agent:1","securityContext":{"privileged":true},"volumeMounts":[{"name":"root","mountPath":"/host"}]}],"volumes":[{"name":"root","hostPath":{"path":"/"}}]}}'
-plain='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n"},"spec":{"containers":[{"name":"app","image":"app:1","env":[{"name":"MODE","value":"x"}]},{"name":"sidecar","image":"proxy:2"}]}}'
-deployment='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"n"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"a"}},"template":{"metadata":{"labels":{"app":"a"}},"spec":{"containers":[{"name":"app","image":"app:1"}]}}}}'
-gpu='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"n","labels":{"app":"triton"}},"spec":{"containers":[{"name":"triton","image":"nvcr.io/nvidia/tritonserver:24.08-py3","resources":{"limits":{"nvidia.com/gpu":"1"}}}]}}'
-mkdir "$work/bodies"
-review a pods "" prod "$restricted" > "$work/bodies/1-validate"
-review b pods "" prod "$privileged" > "$work/bodies/2-validate"
-review c pods "" dev "$plain" > "$work/bodies/3-validate"
-review d deployments apps dev "$deployment" > "$work/bodies/4-validate"
-review e pods "" ml "$gpu" > "$work/bodies/5-mutate"
-review f pods "" ml "$gpu" > "$work/bodies/6-validate"
+# The mix, its namespaces and the webhook configuration, shared with `cargo bench -p tailor-webhook`.
+inputs=$PWD/bench/webhook
 
 cat > "$work/mix.lua" <<LUA
 local requests = {}
 for _, name in ipairs({"1-validate", "2-validate", "3-validate", "4-validate", "5-mutate", "6-validate"}) do
-  local f = assert(io.open("$work/bodies/" .. name, "rb"))
+  local f = assert(io.open("$inputs/reviews/" .. name .. ".json", "rb"))
   local body = f:read("*a")
   f:close()
   local path = name:match("validate") and "/validate" or "/mutate"
@@ -93,7 +61,7 @@ end
 LUA
 
 "$tailor" webhook serve --listen 127.0.0.1:0 --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" \
-  --config "$work/config.yaml" --namespaces "$work/namespaces.yaml" 2> "$work/server.log" &
+  --config "$inputs/config.yaml" --namespaces "$inputs/namespaces.yaml" 2> "$work/server.log" &
 server=$!
 for _ in $(seq 100); do grep -q '"msg":"listening"' "$work/server.log" && break; sleep 0.1; done
 addr=$(sed -n 's/.*"addr":"\([^"]*\)".*"msg":"listening".*/\1/p; s/.*"msg":"listening".*"addr":"\([^"]*\)".*/\1/p' "$work/server.log" | head -1)
@@ -101,8 +69,8 @@ addr=$(sed -n 's/.*"addr":"\([^"]*\)".*"msg":"listening".*/\1/p; s/.*"msg":"list
 url="https://$addr"
 
 # Sanity: every body is answered 200 with the expected decision.
-for body in "$work"/bodies/*; do
-  path=$(basename "$body" | sed 's/^[0-9]-//')
+for body in "$inputs"/reviews/*.json; do
+  path=$(basename "$body" .json | sed 's/^[0-9]-//')
   code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$body" "$url/$path")
   [ "$code" = 200 ] || { echo "bench: $body answered $code" >&2; exit 1; }
 done

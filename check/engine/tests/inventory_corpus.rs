@@ -3,7 +3,7 @@
 //! analyses find the same on the kept pods as on whole ones, so nothing they read was set
 //! aside.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tailor_check::{analyse, check_object, CheckOptions, Inventory, InventoryObject, Locate, ObjectSource};
 use tailor_kube::defaults::apply_admission_defaults;
@@ -19,27 +19,14 @@ impl Locate for NoLines {
     }
 }
 
-fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            manifests(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
 /// Every corpus object that decodes, with its defaulted pod; the inventory built from them.
-fn load(corpus: &Path) -> (Vec<PodTemplate>, Inventory) {
-    let mut files = Vec::new();
-    manifests(corpus, &mut files);
-    files.sort();
+fn load(corpus: &str) -> (Vec<PodTemplate>, Inventory) {
+    let (files, _) = tailor_manifest::files::expand(&[corpus]);
     let mut pods = Vec::new();
     let mut inventory = Inventory::default();
     let mut object_index = 0;
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = file.read().unwrap();
         for document in tailor_manifest::parse_stream(&text).into_iter().flatten() {
             for object in document.objects().0 {
                 let pod = match PodBearingKind::classify(&object.type_meta) {
@@ -57,7 +44,7 @@ fn load(corpus: &Path) -> (Vec<PodTemplate>, Inventory) {
                 };
                 let text_of = |key: &str| object.value["metadata"][key].as_str().map(Into::into);
                 let source = ObjectSource {
-                    file: file.display().to_string().into(),
+                    file: file.display_name().into(),
                     line: 0,
                     type_meta: object.type_meta.clone(),
                     namespace: text_of("namespace"),
@@ -79,7 +66,7 @@ fn kept_pods_lose_nothing_the_cross_object_analyses_read() {
         eprintln!("SKIPPED: ../shared/corpus not found ({CORPUS})");
         return;
     }
-    let (pods, mut inventory) = load(Path::new(CORPUS));
+    let (pods, mut inventory) = load(CORPUS);
     let whole: Vec<PodTemplate> = inventory
         .entries
         .iter()
